@@ -1,0 +1,130 @@
+"""``python -m dashboard``: from a fresh clone to a served dashboard, saying what it did and how long it took.
+
+1. the jurisdiction folder (default ``data/demo``) — the demo city is generated there when its
+   manifest.json is missing;
+2. the store (``DATABASE_URL``, else the embedded SQLite file), migrated to the newest schema;
+3. seeded from the folder when it holds no township yet;
+4. the layers' cell tally and the opening view's boundary layers built, so the first visitor does not
+   wait for them;
+5. the Dash app served at http://HOST:PORT (default 127.0.0.1:8050) on waitress, a production WSGI
+   server, when it is installed — else on Flask's own server, with a warning. Debug stays off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dashboard.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_JURISDICTION = ROOT / "data" / "demo"
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8050
+
+log = logging.getLogger("dashboard")
+
+
+@contextmanager
+def step(what: str) -> Iterator[dict[str, Any]]:
+    """Log ``what`` with its duration; the block may add details to the yielded dict."""
+    details: dict[str, Any] = {}
+    started = time.perf_counter()
+    yield details
+    extra = "".join(f", {key}: {value}" for key, value in details.items())
+    log.info("%s (%.2f s%s)", what, time.perf_counter() - started, extra)
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RuntimeError(f"{path}: cannot read the jurisdiction manifest ({exc})") from exc
+
+
+def prepare(jurisdiction: Path = DEFAULT_JURISDICTION, database_url: str | None = None) -> Runtime:
+    """Generate (if missing), migrate, seed (if empty) and warm up; the runtime the app serves.
+
+    Notes
+    -----
+    Whether the boundaries are demo boundaries comes from the folder's manifest: the store does not
+    keep the manifest, so a store seeded from another folder must be started with that folder.
+    """
+    from dashboard.components import layer_cache, layer_sync
+    from layers import registry
+    from layers.tally import cell_tally
+    from store import open_store
+
+    jurisdiction = Path(jurisdiction)
+    if not (jurisdiction / "manifest.json").exists():
+        from data.demo_city import generate
+
+        with step(f"generated the demo city in {jurisdiction}") as details:
+            manifest = generate(jurisdiction)
+            details.update(manifest.get("counts", {}))
+    manifest = read_manifest(jurisdiction)
+
+    store = open_store(database_url)
+    with step(f"migrated the {store.backend} store {store!r}"):
+        store.upgrade()
+    if store.is_empty():
+        with step(f"seeded the store from {jurisdiction}") as details:
+            details.update(store.seed_jurisdiction(jurisdiction))
+    else:
+        counts = store.counts()
+        log.info("store already seeded: %s", ", ".join(f"{t} {counts.get(t, 0)}" for t in ("townships", "cells")))
+    with step("counted cells per community and zone for the map") as details:
+        details["communities"] = len(cell_tally(store).cells_by_community)
+    with step("built the opening view's boundary layers") as details:
+        details["answers"] = layer_cache.warm(store, registry, layer_sync.OPENING_ZOOM)
+    return Runtime(
+        store=store,
+        jurisdiction_name=str(manifest.get("name", jurisdiction.name)),
+        demo_boundaries=bool(manifest.get("demo_boundaries", False)),
+        extent=store.extent(),
+        tile_url=os.environ.get("TILE_URL", ""),
+        tile_attribution=os.environ.get("TILE_ATTRIBUTION", ""),
+    )
+
+
+def serve(app: Any, host: str, port: int) -> None:
+    """Serve the Dash app on waitress (threads, no debug), or Flask's server if waitress is missing."""
+    url = f"http://{host}:{port}"
+    try:
+        from waitress import serve as waitress_serve
+    except ImportError:
+        log.warning("waitress is not installed (pip install -r requirements.txt): using Flask's development server")
+        log.info("serving %s", url)
+        app.run(host=host, port=port, debug=False)
+        return
+    log.info("serving %s (waitress)", url)
+    waitress_serve(app.server, host=host, port=port, threads=8, ident="command-center")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="Serve the command-center dashboard.")
+    parser.add_argument("--jurisdiction", type=Path, default=DEFAULT_JURISDICTION,
+                        help="jurisdiction folder to seed an empty store from (default: data/demo, generated if missing)")
+    parser.add_argument("--host", default=os.environ.get("HOST", DEFAULT_HOST), help="address to listen on (env HOST)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)), help="port (env PORT)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" chatter under load
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin; our own step says enough
+
+    started = time.perf_counter()
+    runtime = prepare(args.jurisdiction)
+    from dashboard.app import create_app
+
+    with step("built the Dash app"):
+        app = create_app(runtime)
+    log.info("ready in %.2f s", time.perf_counter() - started)
+    serve(app, args.host, args.port)
+    return 0

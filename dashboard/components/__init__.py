@@ -1,0 +1,1 @@
+"""Pieces several pages share: header, translated text, the jurisdiction map, the side panel."""
