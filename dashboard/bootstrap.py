@@ -83,7 +83,8 @@ def prepare(jurisdiction: Path = DEFAULT_JURISDICTION, database_url: str | None 
     with step("counted cells per community and zone for the map") as details:
         details["communities"] = len(cell_tally(store).cells_by_community)
     with step("built the opening view's boundary layers") as details:
-        details["answers"] = layer_cache.warm(store, registry, layer_sync.OPENING_ZOOM)
+        for zoom in layer_sync.OPENING_ZOOMS:
+            details["answers"] = layer_cache.warm(store, registry, zoom)
     return Runtime(
         store=store,
         jurisdiction_name=str(manifest.get("name", jurisdiction.name)),

@@ -237,6 +237,17 @@ def _metro(g: _Gazetteer) -> None:
                 g.add(f"地铁4号线{_place_word(community['name'])}站", "poi", "metro", point)
 
 
+def _inside(geom, rng: np.random.Generator) -> shapely.Point:
+    """A random point well inside ``geom`` (two landmarks of one community do not share a spot)."""
+    core = geom.buffer(-150) if geom.buffer(-150).area > 0 else geom
+    minx, miny, maxx, maxy = core.bounds
+    for _ in range(200):
+        point = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
+        if core.contains(point):
+            return point
+    return core.representative_point()
+
+
 def _landmarks(g: _Gazetteer) -> None:
     for name, category, township_name, community_name in LANDMARKS:
         if community_name is not None:
@@ -246,7 +257,7 @@ def _landmarks(g: _Gazetteer) -> None:
             match = g.communities[g.communities["township_code"].isin(code)]
         if not match.empty:
             geom = match.iloc[int(g.rng.integers(len(match)))].geometry
-            g.add(name, "landmark", category, geom.representative_point())
+            g.add(name, "landmark", category, _inside(geom, g.rng))
 
 
 def _compounds(g: _Gazetteer) -> None:

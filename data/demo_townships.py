@@ -27,7 +27,14 @@ from shapely import affinity, ops
 from shapely.geometry import Polygon
 
 from geo.crs import CELL_SIZE_M, DISTRICT_METRIC_CRS, lonlat_to_metric
-from geo.partition import as_polygonal, displace_line, noisy_coverage, power_partition, sample_points
+from geo.partition import (
+    as_polygonal,
+    displace_line,
+    noisy_coverage,
+    power_partition,
+    sample_points,
+    split_coverage,
+)
 
 CENTRE_LONLAT = (118.15, 24.73)
 """Centre of the drawn district (near the old town of 大同街道)."""
@@ -120,7 +127,7 @@ def check_sizes(townships: GeoDataFrame, communities: GeoDataFrame) -> None:
         area = t.geometry.area / 1e6
         if not low <= area <= high:
             raise DemoCityError(f"township {t.code} {t.name} ({t.kind}) area {area:.1f} km² is outside {low:.0f}–{high:.0f} km²")
-    # a community touching n cells needs about area/cell + half its perimeter in cells for the clipped ones
+    # an upper bound on a community's cells: its whole squares plus one cut square per 100 m of border
     cell = CELL_SIZE_M**2
     for c in communities.itertuples():
         worst = c.geometry.area / cell + c.geometry.length / CELL_SIZE_M
@@ -155,20 +162,17 @@ def build_boundaries(divisions: pd.DataFrame, rng: np.random.Generator) -> tuple
     straight, _ = power_partition(outline, sites, layout[:, 2], relax=0.15)
     township_shapes = noisy_coverage(straight, rng, roughness=0.14, min_segment=50.0, max_scale=2000.0)
 
-    pieces, piece_rows = [], []
+    weights, sites, piece_rows = [], [], []
     for t, shape in zip(towns.itertuples(), township_shapes, strict=True):
         members = comms[comms["parent_code"] == t.code]
         kinds = list(members["kind"])
         core = _core(as_polygonal(shape), t.kind, centre)
-        weights = [
+        weights.append([
             (VILLAGE_WEIGHT if k == "村" else (1.4 if t.kind == "镇" else 1.0)) * rng.uniform(0.8, 1.25) for k in kinds
-        ]
-        community_sites = _community_sites(shape, kinds, core, rng)
-        parts, _ = power_partition(shape, community_sites, weights, relax=0.5)
-        pieces.extend(parts)
+        ])
+        sites.append(_community_sites(shape, kinds, core, rng))
         piece_rows.extend(members.index)
-    borders = shapely.union_all(shapely.boundary(np.array(township_shapes, dtype=object)))
-    community_shapes = noisy_coverage(pieces, rng, fixed=borders, roughness=0.16, min_segment=40.0)
+    community_shapes = [p for pieces in split_coverage(township_shapes, weights, rng, sites=sites) for p in pieces]
 
     communities = GeoDataFrame(
         {

@@ -37,7 +37,7 @@ import shapely
 from geo.crs import CELL_SIZE_M, DISTRICT_METRIC_CRS, to_metric
 from geo.grid import GridError, build_cells
 from geo.names import community_kind, english_name, short_community_name, township_kind
-from geo.partition import PartitionError, as_polygonal, split_region
+from geo.partition import PartitionError, as_polygonal, split_coverage
 from geo.zones import ZoneError, build_zones
 
 NAME_COLUMNS = ("name", "名称", "name_zh", "township", "乡镇", "镇街", "乡镇街道", "community", "社区", "村社区", "xzqmc")
@@ -234,24 +234,29 @@ def assign_townships(communities: gpd.GeoDataFrame, townships: gpd.GeoDataFrame,
     return result
 
 
-def generated_communities(townships: gpd.GeoDataFrame, seed: int = 0) -> gpd.GeoDataFrame:
-    """Communities drawn inside each township (about 3 km² each), for imports that have none."""
+def generated_communities(townships: gpd.GeoDataFrame, seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Communities drawn inside each township (about 3 km² each), for imports that have none.
+
+    Returns the communities and the townships redrawn as the union of their communities, so that both
+    layers share every vertex (the pieces are snapped to a 1 mm grid).
+    """
+    townships = townships.sort_values("code", ignore_index=True)
+    counts = [max(1, round(g.area / 1e6 / GENERATED_COMMUNITY_KM2)) for g in townships.geometry]
+    try:
+        parts = split_coverage(list(townships.geometry), [[1.0] * n for n in counts], np.random.default_rng(seed))
+    except PartitionError as exc:
+        raise BoundaryError(f"the townships cannot be split into communities ({exc})") from exc
     rows, geoms = [], []
-    for k, t in enumerate(townships.sort_values("code").itertuples()):
-        n = max(1, math.ceil(t.geometry.area / 1e6 / GENERATED_COMMUNITY_KM2))
-        if n == 1:
-            pieces = [t.geometry]
-        else:
-            try:
-                pieces = split_region(t.geometry, [1.0] * n, np.random.default_rng([seed, k]))
-            except PartitionError as exc:
-                raise BoundaryError(f"township {_label(t.row, t.name, t.code)}: cannot be split into communities ({exc})") from exc
+    for t, pieces in zip(townships.itertuples(), parts, strict=True):
         for i, piece in enumerate(pieces, start=1):
             name = f"{t.name}第{i}社区(生成)"
             rows.append({"row": i, "code": f"{t.code}{i:03d}", "name": name, "official_name": name, "kind": "社区",
                          "name_en": f"{t.name_en} Community {i} (generated)", "township_code": t.code})
             geoms.append(as_polygonal(piece))
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=townships.crs)
+    communities = gpd.GeoDataFrame(rows, geometry=geoms, crs=townships.crs)
+    redrawn = townships.copy()
+    redrawn["geometry"] = [as_polygonal(shapely.coverage_union_all(np.asarray(p, dtype=object))) for p in parts]
+    return communities, redrawn
 
 
 def import_boundaries(
@@ -279,7 +284,7 @@ def import_boundaries(
         communities = read_boundaries(communities_path, "community", name_column=name_column, code_column=code_column, metric_crs=metric_crs)
         communities = assign_townships(communities, townships, Path(communities_path))
     else:
-        communities = generated_communities(townships)
+        communities, townships = generated_communities(townships)
     townships["area_km2"] = townships.geometry.area / 1e6
     communities["area_km2"] = communities.geometry.area / 1e6
     try:

@@ -44,12 +44,14 @@ within ~0.01° of an edge may not round-trip.
 coordtransform and coord-convert (eviltransform skips it outside the rectangle too).
 
 *Inverses* (GCJ-02 → WGS-84, BD-09 → GCJ-02) have no closed form: the point p we look for solves
-p + offset(p) = q. For GCJ-02, fixed-point steps p ← q − offset(p) shrink the error at least 137-fold each
-(the offset's Lipschitz constant is ≤ 0.0073 over the rectangle), so after a step of c degrees at most
-c·0.008/0.992 is left; a chunk of points stops when that bound is below ``tol`` (10⁻¹⁰° ≈ 0.01 mm), which
-takes four steps. BD-09's Jacobian comes almost free with its sines, so its inverse takes Newton steps and
-stops after two. One exception: the series contains √|lon − 105|, whose slope is unbounded on the 105 °E
-meridian; within ~10 cm of it the GCJ-02 inverse's error bound is 2·10⁻¹⁰° (0.02 mm) instead.
+p + offset(p) = q. Both offsets' Jacobians come cheaply with the sines already computed, so the inverses take
+Newton steps from p = q (less the fixed BD-09 shift), a chunk of points at a time, and stop when a bound on
+the remaining error, ½·max|offset''|·step² + (Jacobian error)·step, is below ``tol`` (10⁻¹⁰° ≈ 0.01 mm):
+two steps. The published one-step inverse, p = q − offset(q), is the first step of a plain fixed-point
+iteration and is metres off. One exception: the GCJ-02 series contains √|lon − 105|, whose slope is unbounded
+on the 105 °E meridian, so no curvature bound holds there; a chunk with a point within 2·10⁻⁴° (~20 m) of it
+uses the plain fixed-point bound step·L/(1 − L) (L ≤ 0.0073, the offset's Lipschitz constant elsewhere)
+and takes a third step. The tests check every constant of these bounds on a grid.
 
 *CGCS2000* (China Geodetic Coordinate System 2000, EPSG:4490) and WGS-84 agree to a few centimetres as
 frames (their ellipsoids differ by 0.1 mm in the semi-minor axis); pyproj's EPSG:4490 ↔ EPSG:4326 is a null
@@ -68,7 +70,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, Final, NamedTuple
@@ -98,7 +100,7 @@ INVERSE_TOL_DEG: Final = 1e-10
 """The error an inverse may leave, in degrees (≈ 0.01 mm); see Notes for how it is bounded."""
 INVERSE_MAX_ITER: Final = 12
 
-_CHUNK = 16384  # points per pass: keeps the ~40 scratch rows in the CPU's L2 cache
+_CHUNK = 16384  # points per pass, fastest here: smaller pays numpy's per-call cost, larger leaves the cache
 _ALIASES = {"wgs-84": "wgs84", "gcj-02": "gcj02", "bd-09": "bd09", "epsg:4326": "wgs84", "epsg:4490": "cgcs2000"}
 _EPSG = re.compile(r"^epsg:\d{4,6}$")
 _AREA_MARGIN_DEG = 1.5  # how far outside a projection's area of use a Gauss–Krüger point may fall
@@ -189,28 +191,49 @@ def _add_angles(s1: FloatArray, c1: FloatArray, s2: FloatArray, c2: FloatArray,
 # --------------------------------------------------------------------------------------------------------
 # With x = lon − 105 and y = lat − 35, the published transformLon/transformLat are linear combinations of
 # the 16 terms below; the table holds their coefficients (each "(20 sin A + 40 sin B)·2/3" of the reference
-# code is folded into 40/3 and 80/3). (A matrix product would be neater, but OpenBLAS may spread it over
-# threads, which on a busy two-core machine made it twice as slow half of the time.)
+# code is folded into 40/3 and 80/3). The second table holds the same series' derivatives, for the
+# inverse's Newton steps, as combinations of the 13 derivative terms. (Matrix products would be neater, but
+# OpenBLAS may spread them over threads, which on a busy two-core machine made them slower half the time.)
 _TERMS = ("1", "x", "y", "x²", "y²", "xy", "√|x|", "sin 2πx + sin 6πx", "sin πx", "sin πx/3", "sin πx/12",
           "sin πx/30", "sin πy", "sin πy/3", "sin πy/12", "sin πy/30")
-_GCJ02_SERIES = np.array([
+_SERIES = np.array([
     # 1      x    y    x²   y²   xy   √|x|  2πx+6πx  πx     πx/3    πx/12  πx/30  πy     πy/3    πy/12    πy/30
     [300.0, 1.0, 2.0, 0.1, 0.0, 0.1, 0.1, 40 / 3, 40 / 3, 80 / 3, 100.0, 200.0, 0.0, 0.0, 0.0, 0.0],  # lon
     [-100.0, 2.0, 3.0, 0.0, 0.2, 0.1, 0.2, 40 / 3, 0.0, 0.0, 0.0, 0.0, 40 / 3, 80 / 3, 320 / 3, 640 / 3],  # lat
 ])
+_DERIVATIVE_TERMS = ("1", "x", "y", "d√|x|/dx", "2π cos 2πx + 6π cos 6πx", "cos πx", "cos πx/3", "cos πx/12",
+                     "cos πx/30", "cos πy", "cos πy/3", "cos πy/12", "cos πy/30")
+_PI = math.pi
+_SERIES_DERIVATIVES = np.array([
+    # 1   x    y    √'   2π/6π   πx       πx/3      πx/12      πx/30      πy       πy/3      πy/12     πy/30
+    [1.0, 0.2, 0.1, 0.1, 40 / 3, 40 * _PI / 3, 80 * _PI / 9, 100 * _PI / 12, 200 * _PI / 30, 0, 0, 0, 0],  # ∂lon/∂x
+    [2.0, 0.1, 0.0, 0.0, 0.0, 0, 0, 0, 0, 0, 0, 0, 0],  # ∂lon/∂y
+    [2.0, 0.0, 0.1, 0.2, 40 / 3, 0, 0, 0, 0, 0, 0, 0, 0],  # ∂lat/∂x
+    [3.0, 0.1, 0.4, 0.0, 0.0, 0, 0, 0, 0, 40 * _PI / 3, 80 * _PI / 9, 320 * _PI / 36, 640 * _PI / 90],  # ∂lat/∂y
+])
 # metres of the series → degrees: lat by the meridian radius a(1−e²)/W³, lon by the parallel radius a·cos φ/W
-_SERIES_SUMS = tuple(
-    (row[0], tuple((j, float(k)) for j, k in enumerate(row) if j > 0 and k != 0.0)) for row in _GCJ02_SERIES
-)  # per series: (constant, ((term row, coefficient), ...))
 _LAT_DEG_PER_M = 180.0 / (math.pi * KRASOVSKY_A * (1.0 - KRASOVSKY_EE))
 _LON_DEG_PER_M = 180.0 / (math.pi * KRASOVSKY_A)
 _SIN_35, _COS_35 = math.sin(math.radians(35.0)), math.cos(math.radians(35.0))
+_CUSP_CLAMP = 1e-4  # |x| below which the slope of √|x| is held at its value there (see _CUSP_BAND)
 
 
-def _gcj02_offset(lon: FloatArray, lat: FloatArray, dlon: FloatArray, dlat: FloatArray,
-                  ws: FloatArray) -> None:
+def _combine(table: np.ndarray, rows: Sequence[FloatArray], out: FloatArray, tmp: FloatArray) -> None:
+    """out[i] = Σ_j table[i, j]·rows[j], where rows[0] stands for the constant 1 (not read)."""
+    for total, coefficients in zip(out, table, strict=True):
+        np.multiply(rows[1], coefficients[1], out=total)
+        for row, k in zip(rows[2:], coefficients[2:], strict=True):
+            if k != 0.0:
+                np.multiply(row, k, out=tmp)
+                np.add(total, tmp, out=total)
+        np.add(total, coefficients[0], out=total)
+
+
+def _gcj02_offset(lon: FloatArray, lat: FloatArray, dlon: FloatArray, dlat: FloatArray, ws: FloatArray,
+                  jacobian: FloatArray | None = None) -> None:
     """GCJ-02 − WGS-84 (degrees) at WGS-84 points → ``dlon``, ``dlat``: the smooth published series, without
-    the out-of-China test. ``ws`` is scratch of shape (≥ 38, ≥ len(lon)).
+    the out-of-China test. ``ws`` is scratch of shape (≥ 46, ≥ len(lon)). With ``jacobian`` (4 rows), also
+    ∂dlon/∂lon, ∂dlon/∂lat, ∂dlat/∂lon, ∂dlat/∂lat.
 
     Accurate (to ~1e-15°) for |lon − 105| ≤ 34.5 and |lat − 35| ≤ 34.5, which covers the China rectangle
     with a margin; elsewhere the values are meaningless (NaN, even) and the callers discard them.
@@ -218,8 +241,10 @@ def _gcj02_offset(lon: FloatArray, lat: FloatArray, dlon: FloatArray, dlat: Floa
     m = lon.shape[0]
     terms = ws[0:16, :m]  # rows in the order of _TERMS
     angle, s, c, tmp = ws[16:18, :m], ws[18:20, :m], ws[20:22, :m], ws[22:24, :m]  # rows: x, y
-    sin_lat, cos_lat = ws[24, :m], ws[25, :m]
-    series = ws[36:38, :m]
+    sin_lat, cos_lat, series = ws[24, :m], ws[25, :m], ws[26:28, :m]
+    # scratch, then the cosines the Jacobian needs, each named by its angle
+    b, cc, s3, c3, f, g = (ws[i, :m] for i in range(28, 34))
+    cos_x30, cos_x12, cos_x3, cos_x, cos_y30, cos_y12, cos_y3, cos_y = (ws[i, :m] for i in range(34, 42))
 
     x, y = terms[1], terms[2]  # (row 0, the constant term, is not needed)
     np.subtract(lon, 105.0, out=x)
@@ -235,9 +260,7 @@ def _gcj02_offset(lon: FloatArray, lat: FloatArray, dlon: FloatArray, dlat: Floa
     np.multiply(y, math.pi / 180.0, out=angle[1])
     _sincos_small(angle, s, c, tmp)
     _double(s[0], c[0], tmp[0])
-    t = tmp[0]
-
-    sx, cx, sy, cy = s[0], c[0], s[1], c[1]
+    sx, cx, sy, cy, t = s[0], c[0], s[1], c[1], tmp[0]
 
     # Latitude φ = 35° + u.
     np.multiply(sy, _COS_35, out=sin_lat)
@@ -248,51 +271,84 @@ def _gcj02_offset(lon: FloatArray, lat: FloatArray, dlon: FloatArray, dlat: Floa
     np.subtract(cos_lat, t, out=cos_lat)
 
     # x: 2t, 4t, 5t = 4t + t, 10t, 20t, 60t = πx, then 2πx and 6πx = 3·2πx.
-    a, b, cc, d = (ws[i, :m] for i in range(26, 30))
-    _double_into(sx, cx, terms[11], a)  # sin πx/30
-    _double_into(terms[11], a, b, cc)
-    _add_angles(b, cc, sx, cx, terms[10], d, t)  # sin πx/12
-    _double_into(terms[10], d, b, cc)
-    _double_into(b, cc, terms[9], a)  # sin πx/3
-    _triple(terms[9], a, terms[8], cc)  # sin πx, cos πx
-    np.multiply(terms[8], cc, out=t)
-    np.multiply(t, 2.0, out=t)  # sin 2πx
+    _double_into(sx, cx, terms[11], cos_x30)  # sin πx/30
+    _double_into(terms[11], cos_x30, b, cc)
+    _add_angles(b, cc, sx, cx, terms[10], cos_x12, t)  # sin πx/12
+    _double_into(terms[10], cos_x12, b, cc)
+    _double_into(b, cc, terms[9], cos_x3)  # sin πx/3
+    _triple(terms[9], cos_x3, terms[8], cos_x)  # sin πx
+    sin_2x = b
+    np.multiply(terms[8], cos_x, out=sin_2x)
+    np.multiply(sin_2x, 2.0, out=sin_2x)
     sum_sines = terms[7]
-    np.multiply(t, t, out=sum_sines)
+    np.multiply(sin_2x, sin_2x, out=sum_sines)
     np.multiply(sum_sines, -4.0, out=sum_sines)
     np.add(sum_sines, 4.0, out=sum_sines)
-    np.multiply(sum_sines, t, out=sum_sines)  # sin 2πx + sin 6πx = sin 2πx · (4 − 4 sin² 2πx)
+    np.multiply(sum_sines, sin_2x, out=sum_sines)  # sin 2πx + sin 6πx = sin 2πx · (4 − 4 sin² 2πx)
 
     # y: 3u, 6u = πy/30, 12u, 15u = πy/12, 30u, 60u = πy/3, 180u = πy.
-    s3, c3, e, f, g, h = (ws[i, :m] for i in range(30, 36))
     _triple(sy, cy, s3, c3)
-    _double_into(s3, c3, terms[15], e)  # sin πy/30
-    _double_into(terms[15], e, f, g)
-    _add_angles(f, g, s3, c3, terms[14], h, t)  # sin πy/12
-    _double_into(terms[14], h, f, g)
-    _double_into(f, g, terms[13], e)  # sin πy/3
-    _triple(terms[13], None, terms[12], None)  # sin πy
+    _double_into(s3, c3, terms[15], cos_y30)  # sin πy/30
+    _double_into(terms[15], cos_y30, f, g)
+    _add_angles(f, g, s3, c3, terms[14], cos_y12, t)  # sin πy/12
+    _double_into(terms[14], cos_y12, f, g)
+    _double_into(f, g, terms[13], cos_y3)  # sin πy/3
+    _triple(terms[13], cos_y3, terms[12], cos_y if jacobian is not None else None)  # sin πy
 
-    for total, (constant, parts) in zip(series, _SERIES_SUMS, strict=True):
-        (first, k), *rest = parts
-        np.multiply(terms[first], k, out=total)
-        for j, k in rest:
-            np.multiply(terms[j], k, out=t)
-            np.add(total, t, out=total)
-        np.add(total, constant, out=total)
+    _combine(_SERIES, terms, series, t)
 
     # Metres → degrees on the Krasovsky ellipsoid: W² = 1 − e² sin² φ.
-    w2, w = tmp[0], tmp[1]
+    w2, k_lon = tmp[1], c[1]
+    k_lat = s[1]
     np.multiply(sin_lat, sin_lat, out=w2)
     np.multiply(w2, -KRASOVSKY_EE, out=w2)
     np.add(w2, 1.0, out=w2)
-    np.sqrt(w2, out=w)
-    np.multiply(series[1], w2, out=dlat)
-    np.multiply(dlat, w, out=dlat)
-    np.multiply(dlat, _LAT_DEG_PER_M, out=dlat)
-    np.divide(w, cos_lat, out=w)
-    np.multiply(series[0], w, out=dlon)
-    np.multiply(dlon, _LON_DEG_PER_M, out=dlon)
+    np.sqrt(w2, out=k_lon)
+    np.multiply(k_lon, w2, out=k_lat)
+    np.multiply(k_lat, _LAT_DEG_PER_M, out=k_lat)  # W³·180/(π a (1 − e²))
+    np.divide(k_lon, cos_lat, out=k_lon)
+    np.multiply(k_lon, _LON_DEG_PER_M, out=k_lon)  # W/cos φ · 180/(π a)
+    np.multiply(series[0], k_lon, out=dlon)
+    np.multiply(series[1], k_lat, out=dlat)
+    if jacobian is None:
+        return
+
+    # The derivative terms, in the order of _DERIVATIVE_TERMS.
+    cos_2x, cos_6x, d_sqrt, d_sum = b, cc, terms[3], terms[4]
+    np.multiply(terms[8], terms[8], out=cos_2x)
+    np.multiply(cos_2x, -2.0, out=cos_2x)
+    np.add(cos_2x, 1.0, out=cos_2x)  # cos 2πx = 1 − 2 sin² πx
+    np.multiply(cos_2x, cos_2x, out=cos_6x)
+    np.multiply(cos_6x, 4.0, out=cos_6x)
+    np.add(cos_6x, -3.0, out=cos_6x)
+    np.multiply(cos_6x, cos_2x, out=cos_6x)  # cos 6πx = cos 2πx (4 cos² 2πx − 3)
+    np.multiply(cos_6x, 6.0 * math.pi, out=d_sum)
+    np.multiply(cos_2x, 2.0 * math.pi, out=t)
+    np.add(d_sum, t, out=d_sum)
+    np.maximum(terms[6], math.sqrt(_CUSP_CLAMP), out=d_sqrt)
+    np.divide(0.5, d_sqrt, out=d_sqrt)
+    np.copysign(d_sqrt, x, out=d_sqrt)  # d√|x|/dx = sign(x) / (2√|x|), held at |x| = _CUSP_CLAMP
+    dterms = (terms[0], x, y, d_sqrt, d_sum, cos_x, cos_x3, cos_x12, cos_x30, cos_y, cos_y3, cos_y12, cos_y30)
+    derivatives = ws[42:46, :m]  # ∂S_lon/∂x, ∂S_lon/∂y, ∂S_lat/∂x, ∂S_lat/∂y in metres per degree
+    _combine(_SERIES_DERIVATIVES, dterms, derivatives, t)
+    j11, j12, j21, j22 = jacobian[:, :m]
+    np.multiply(derivatives[0], k_lon, out=j11)
+    np.multiply(derivatives[2], k_lat, out=j21)
+    # the scale factors vary with latitude: d ln(W/cos φ)/dφ = tan φ − e² sin φ cos φ / W², d ln W³/dφ = −3 e² …
+    q = b
+    np.multiply(sin_lat, cos_lat, out=q)
+    np.divide(q, w2, out=q)
+    np.multiply(q, KRASOVSKY_EE * math.pi / 180.0, out=q)  # e² sin φ cos φ / W² per degree
+    np.divide(sin_lat, cos_lat, out=t)
+    np.multiply(t, math.pi / 180.0, out=t)
+    np.subtract(t, q, out=t)
+    np.multiply(t, dlon, out=t)
+    np.multiply(derivatives[1], k_lon, out=j12)
+    np.add(j12, t, out=j12)
+    np.multiply(q, -3.0, out=q)
+    np.multiply(q, dlat, out=q)
+    np.multiply(derivatives[3], k_lat, out=j22)
+    np.add(j22, q, out=j22)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -309,7 +365,7 @@ def _bd09_offset(lon: FloatArray, lat: FloatArray, dlon: FloatArray, dlat: Float
     """BD-09 − GCJ-02 (degrees) at GCJ-02 points → ``dlon``, ``dlat``; ``ws`` is scratch (≥ 9 rows).
 
     With ``jacobian`` (4 rows), also the offset's derivatives ∂(dlon, dlat)/∂(lon, lat) as rows
-    (∂dlon/∂lon, ∂dlon/∂lat, ∂dlat/∂lon, ∂dlat/∂lat), leaving out terms below 1e-7 (they only slow Newton's
+    (∂dlon/∂lon, ∂dlon/∂lat, ∂dlat/∂lon, ∂dlat/∂lat), leaving out terms below 1e-6 (they only slow Newton's
     convergence by that factor): with S, C the sine and cosine of lon·X and lat·X,
     δ' = ∂δ/∂lon = −3e-6·X·S(lon) and e' = ∂e/∂lat ≈ 2e-5·X·C(lat)/r.
     """
@@ -324,6 +380,7 @@ def _bd09_offset(lon: FloatArray, lat: FloatArray, dlon: FloatArray, dlat: Float
     np.multiply(lat, lat, out=t)
     np.add(r, t, out=r)
     np.sqrt(r, out=r)
+    np.maximum(r, 1e-300, out=r)  # at (0, 0), where sin(lat·X) = 0 too, e = 0 (as the published formula gives)
     np.multiply(s[1], 2e-5, out=stretch)
     np.divide(stretch, r, out=stretch)  # e = k − 1 = 2e-5 sin(lat·X) / r
     np.multiply(c[0], 3e-6, out=delta)  # δ; below, cos δ − 1 = −δ²/2 and sin δ = δ − δ³/6, exact to 1e-24
@@ -370,29 +427,40 @@ def _bd09_offset(lon: FloatArray, lat: FloatArray, dlon: FloatArray, dlat: Float
 # --------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Rule:
-    """One published offset, q = p + offset(p), and how to invert it."""
+    """One published offset, q = p + offset(p), and what its inverse's error bound needs."""
 
     name: str
-    offset: Callable[..., None]  # (lon, lat, dlon, dlat, ws[, jacobian])
+    offset: Callable[..., None]  # (lon, lat, dlon, dlat, ws, jacobian=None)
     china_only: bool  # no offset outside CHINA_RECTANGLE
-    first_guess: tuple[float, float]  # p ≈ q − first_guess to start the inverse
-    newton: bool  # offset() also gives the Jacobian
-    error_after: Callable[[float], float]  # bound on the error left after a step that moved p by c degrees
+    first_guess: tuple[float, float]  # the inverse starts at p = q − first_guess
+    curvature: float  # ≥ max |second derivative of the offset|, per degree
+    jacobian_slack: float  # ≥ how far the computed Jacobian may be from the true one
+    contraction: float  # ≥ the offset's Lipschitz constant (used only near the cusp below)
+    cusp_lon: float | None = None  # a meridian along which the offset has a √ cusp
+
+    def error_after(self, step: float, near_cusp: bool) -> float:
+        """A bound on the error left after a Newton step that moved the points by at most ``step`` degrees:
+        ½·curvature·step² + slack·step; near the cusp, where no curvature bound holds, the bound of a plain
+        fixed-point step, step·L/(1 − L) (Newton's step there is at least as good: its Jacobian differs from
+        the true one only in the cusp term, which the plain step leaves out entirely)."""
+        if near_cusp:
+            return step * self.contraction / (1.0 - self.contraction)
+        return 0.5 * self.curvature * step * step + self.jacobian_slack * step
 
 
-# GCJ-02: p ← q − offset(p) shrinks the error by the offset's Lipschitz constant L, at most 0.0073 over the
-# China rectangle (the tests check it on a grid), so after a step of c degrees the error is ≤ c·L/(1 − L).
-_GCJ02_CONTRACTION = 0.008
-# BD-09: after a Newton step of c degrees the error is ≤ ½·max|offset''|·c² + (Jacobian left-outs)·c;
-# |offset''| ≤ r·3e-6·X² + 2e-5·X² < 1.3 per degree for r = |(lon, lat)| < 150 (the tests check both).
-_BD09_CURVATURE = 1.3
-_BD09_JACOBIAN_SLACK = 1e-6
-
-_GCJ02 = _Rule("GCJ-02", _gcj02_offset, china_only=True, first_guess=(0.0, 0.0), newton=False,
-               error_after=lambda c: c * _GCJ02_CONTRACTION / (1.0 - _GCJ02_CONTRACTION))
-_BD09 = _Rule("BD-09", _bd09_offset, china_only=False, first_guess=BD09_SHIFT, newton=True,
-              error_after=lambda c: 0.5 * _BD09_CURVATURE * c * c + _BD09_JACOBIAN_SLACK * c)
-_WORKSPACE_ROWS = 48
+# The constants are checked on a grid over the China rectangle by the tests (finite differences; measured
+# maxima in brackets). GCJ-02: |offset''| < 0.5 per degree once |lon − 105| > 1e-4 (0.08 from the series,
+# 0.42 from √|x| there), Lipschitz constant < 0.008 (0.0072), Jacobian exact to rounding. BD-09:
+# |offset''| ≤ r·3e-6·X² + 2e-5·X² < 1.3 for r = |(lon, lat)| < 150 (1.13), Lipschitz < 0.025 (0.021), its
+# Jacobian leaves out terms below 1e-6 (3e-7). A chunk stops on the curvature bound only if all its points
+# are ≥ 2e-4° from the cusp: the last step (< 1e-4°, else the bound is not met anyway) then started ≥ 1e-4°
+# from it, where the Jacobian's √ slope is exact and the curvature bound holds.
+_GCJ02 = _Rule("GCJ-02", _gcj02_offset, china_only=True, first_guess=(0.0, 0.0), curvature=0.5,
+               jacobian_slack=1e-8, contraction=0.008, cusp_lon=105.0)
+_BD09 = _Rule("BD-09", _bd09_offset, china_only=False, first_guess=BD09_SHIFT, curvature=1.3,
+              jacobian_slack=1e-6, contraction=0.025)
+_CUSP_BAND = 2 * _CUSP_CLAMP  # a chunk with a point this close to the cusp uses the cusp bound
+_WORKSPACE_ROWS = 56
 
 
 def out_of_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
@@ -436,47 +504,46 @@ def _forward(rule: _Rule, lon: FloatArray, lat: FloatArray) -> tuple[FloatArray,
 
 def _inverse(rule: _Rule, lon: FloatArray, lat: FloatArray, *, tol: float,
              max_iter: int) -> tuple[FloatArray, FloatArray]:
-    """Solve p + offset(p) = q for p, chunk by chunk: fixed-point steps p ← q − offset(p), or Newton steps
-    when the rule gives its Jacobian, until ``rule.error_after(largest step of the chunk) < tol``.
+    """Solve p + offset(p) = q for p by Newton steps, _CHUNK points at a time, until the chunk's error
+    bound ``rule.error_after(largest step, near the cusp?)`` is below ``tol``.
 
-    Every point of a chunk takes part in every step: bench/geo_coords.py shows that this is faster than
-    shrinking the arrays to the unconverged points, since nearly all points converge at the same step.
-    With ``rule.china_only``, points of q outside the rectangle are returned unchanged.
+    Every point of a chunk takes part in every step: bench/geo_coords.py compares this with shrinking the
+    arrays to the unconverged points. With ``rule.china_only``, q outside the rectangle is returned unchanged.
     """
     out_lon, out_lat = np.empty_like(lon), np.empty_like(lat)
     width = min(_CHUNK, lon.shape[0])
     ws = np.empty((_WORKSPACE_ROWS, width))
-    step_lon, step_lat, size = ws[40], ws[41], ws[42]
-    jacobian, det = ws[43:47], ws[47]
+    step_lon, step_lat, scratch, jacobian, det = ws[46], ws[47], ws[48], ws[49:53], ws[53]
     with np.errstate(all="ignore"):
         for start in _chunks(lon.shape[0]):
             part = slice(start, start + _CHUNK)
             q_lon, q_lat, p_lon, p_lat = lon[part], lat[part], out_lon[part], out_lat[part]
             m = q_lon.shape[0]
-            d_lon, d_lat, sz = step_lon[:m], step_lat[:m], size[:m]
-            outside = out_of_china(q_lon, q_lat) if rule.china_only else None
+            d_lon, d_lat, t = step_lon[:m], step_lat[:m], scratch[:m]
+            outside = out_of_china(q_lon, q_lat) if rule.china_only else np.zeros(0, dtype=bool)
+            any_outside = bool(outside.any())
             np.subtract(q_lon, rule.first_guess[0], out=p_lon)
             np.subtract(q_lat, rule.first_guess[1], out=p_lat)
             for _ in range(max_iter):
-                if rule.newton:
-                    rule.offset(p_lon, p_lat, d_lon, d_lat, ws, jacobian)
-                else:
-                    rule.offset(p_lon, p_lat, d_lon, d_lat, ws)
-                if outside is not None:
-                    d_lon[outside] = 0.0
-                    d_lat[outside] = 0.0
-                # the fixed-point step: (q − offset(p)) − p
+                rule.offset(p_lon, p_lat, d_lon, d_lat, ws, jacobian)
+                # the fixed-point step (q − offset(p)) − p, turned into the Newton step (I + J)⁻¹·(that)
                 np.subtract(q_lon, d_lon, out=d_lon)
                 np.subtract(d_lon, p_lon, out=d_lon)
                 np.subtract(q_lat, d_lat, out=d_lat)
                 np.subtract(d_lat, p_lat, out=d_lat)
-                if rule.newton:
-                    _solve_newton(jacobian[:, :m], d_lon, d_lat, det[:m], sz)
+                _solve_newton(jacobian[:, :m], d_lon, d_lat, det[:m], t)
+                if any_outside:
+                    d_lon[outside] = 0.0
+                    d_lat[outside] = 0.0
                 np.add(p_lon, d_lon, out=p_lon)
                 np.add(p_lat, d_lat, out=p_lat)
-                largest = max(float(np.max(np.abs(d_lon, out=sz), initial=0.0)),
-                              float(np.max(np.abs(d_lat, out=sz), initial=0.0)))
-                if rule.error_after(largest) < tol:
+                largest = max(float(np.max(np.abs(d_lon, out=t), initial=0.0)),
+                              float(np.max(np.abs(d_lat, out=t), initial=0.0)))
+                near_cusp = False
+                if rule.cusp_lon is not None:
+                    np.subtract(p_lon, rule.cusp_lon, out=t)
+                    near_cusp = bool(np.any(np.abs(t, out=t) < _CUSP_BAND))
+                if rule.error_after(largest, near_cusp) < tol:
                     break
             else:
                 raise RuntimeError(
@@ -699,9 +766,14 @@ def convert(lon: ArrayLike, lat: ArrayLike, src: str, dst: str, *, tol: float = 
     (np.float64(-74.006), np.float64(40.7128))
     """
     source, target = _system(src), _system(dst)
+    if not (tol > 0.0 and max_iter >= 1):
+        raise ValueError(f"tol must be > 0 and max_iter ≥ 1, not tol={tol!r}, max_iter={max_iter!r}")
     names = ("x", "y") if source.kind == "pyproj" else ("lon", "lat")
     first, second, shape = _as_points(lon, lat, names, geographic=source.kind != "pyproj")
-    for step in _route(source, target, tol, max_iter):
+    steps = _route(source, target, tol, max_iter)
+    if not steps:  # same system: still new arrays, never views of the caller's
+        first, second = first.copy(), second.copy()
+    for step in steps:
         first, second = step(first, second)
     first, second = first.reshape(shape), second.reshape(shape)
     if not shape:

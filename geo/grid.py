@@ -145,8 +145,9 @@ def build_cells(
         geoms, cols, rows = _pieces(community.geometry, cell_size)
         geoms, cols, rows = _merge_slivers(geoms, cols, rows, cell_size)
         if len(geoms) > MAX_CELLS:
+            name = getattr(community, "name", "")
             raise GridError(
-                f"community {community.code} ({getattr(community, 'name', '')}) needs {len(geoms)} cells of "
+                f"community {community.code}{f' ({name})' if name else ''} needs {len(geoms)} cells of "
                 f"{cell_size:g} m; cell codes allow at most {MAX_CELLS} per community: split it or use larger cells"
             )
         centre = shapely.get_coordinates(shapely.centroid(geoms))

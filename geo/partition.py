@@ -10,8 +10,9 @@ Two steps, each usable alone:
    pieces are communities) are never moved, so the pieces still tile the region exactly: no gap, no overlap,
    neighbours share the very same vertices (a valid polygon *coverage*).
 
-:func:`split_region` chains both for one region; the demo city and the boundary importer (a township
-without communities) use it.
+:func:`split_coverage` chains both for several adjacent regions at once (the communities of all
+townships), :func:`split_region` for one; the demo city and the boundary importer (townships without
+communities) use them.
 
 Notes
 -----
@@ -296,18 +297,48 @@ def noisy_coverage(
     return _absorb_stray_parts(out)
 
 
+def split_coverage(
+    regions: Sequence[BaseGeometry],
+    weights: Sequence[Sequence[float]],
+    rng: np.random.Generator,
+    *,
+    sites: Sequence[np.ndarray] | None = None,
+    relax: float = 0.5,
+    roughness: float = 0.16,
+    min_segment: float = 40.0,
+) -> list[list[BaseGeometry]]:
+    """Each of several adjacent ``regions`` cut into pieces (areas in proportion to its ``weights``).
+
+    The outlines of the regions stay fixed and all pieces of all regions form one coverage: where two
+    regions meet, the pieces on both sides share the very same vertices. Sites default to well-spread
+    random points.
+
+    >>> import numpy as np, shapely
+    >>> west, east = shapely.box(0, 0, 3000, 3000), shapely.box(3000, 0, 5000, 3000)
+    >>> parts = split_coverage([west, east], [[1, 1, 2], [1, 1]], np.random.default_rng(1))
+    >>> [len(p) for p in parts], round(sum(q.area for q in parts[0]) / west.area, 6)
+    ([3, 2], 1.0)
+    """
+    straight, owner = [], []
+    for k, (region, w) in enumerate(zip(regions, weights, strict=True)):
+        start = sample_points(region, len(w), rng) if sites is None else sites[k]
+        pieces, _ = power_partition(region, start, w, relax=relax)
+        straight.extend(pieces)
+        owner.extend([k] * len(pieces))
+    borders = shapely.union_all(shapely.boundary(np.asarray(regions, dtype=object)))
+    bent = noisy_coverage(straight, rng, fixed=borders, roughness=roughness, min_segment=min_segment)
+    return [[p for p, o in zip(bent, owner, strict=True) if o == k] for k in range(len(regions))]
+
+
 def split_region(
     region: BaseGeometry,
     weights: Sequence[float],
     rng: np.random.Generator,
     *,
-    sites: np.ndarray | None = None,
     roughness: float = 0.16,
     min_segment: float = 40.0,
 ) -> list[BaseGeometry]:
     """``region`` cut into ``len(weights)`` pieces with areas in proportion to ``weights`` and bent borders.
-
-    Sites default to well-spread random points. The outline of ``region`` is kept as it is.
 
     >>> import numpy as np, shapely
     >>> square = shapely.box(0, 0, 4000, 3000)
@@ -315,10 +346,7 @@ def split_region(
     >>> len(parts), round(sum(p.area for p in parts) / square.area, 6)
     (3, 1.0)
     """
-    if sites is None:
-        sites = sample_points(region, len(weights), rng)
-    straight, _ = power_partition(region, sites, weights)
-    return noisy_coverage(straight, rng, roughness=roughness, min_segment=min_segment)
+    return split_coverage([region], [weights], rng, roughness=roughness, min_segment=min_segment)[0]
 
 
 def as_polygonal(geom: BaseGeometry) -> Polygon | MultiPolygon:

@@ -85,6 +85,7 @@ class TownshipsLayer:
     label = Label("镇街", "Townships")
     style = {"color": "#33506e", "weight": 1.6, "opacity": 0.9, "fillColor": "#9fb6cd", "fillOpacity": 0.16}
     fields = ("code", "kind", "area_km2", "community_count", "zone_count", "cell_count")
+    palette = PALETTE  # the per-township fills (the legend shows a few)
     min_zoom = 0.0
     follows_viewport = False
     checked = True

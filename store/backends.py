@@ -112,7 +112,15 @@ class SqliteBackend(Backend):
             rtree.c.max_lat >= min_lat,
             rtree.c.min_lat <= max_lat,
         )
-        return table.c.id.in_(candidates)
+        # The R*Tree's 32-bit boxes only narrow the search; the exact 64-bit box test makes a point query
+        # exact (a polygon still needs the shapely test the queries do).
+        return sa.and_(
+            table.c.id.in_(candidates),
+            table.c.max_lon >= min_lon,
+            table.c.min_lon <= max_lon,
+            table.c.max_lat >= min_lat,
+            table.c.min_lat <= max_lat,
+        )
 
     def bulk_insert(self, conn: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         """``executemany`` on the raw sqlite3 connection, inside the caller's transaction.
@@ -156,9 +164,15 @@ class PostgisBackend(Backend):
         return shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True).tolist()
 
     def bbox_filter(self, table: sa.Table, bbox: BBox) -> sa.ColumnElement[bool]:
-        envelope = sa.func.ST_MakeEnvelope(*bbox, SRID)
+        # The envelope of the two corners: a polygon, or a line or point when the box has no width or
+        # height (a map click), which ST_MakeEnvelope would turn into a degenerate polygon meeting nothing.
+        min_lon, min_lat, max_lon, max_lat = bbox
+        corners = sa.func.ST_MakeLine(
+            sa.func.ST_SetSRID(sa.func.ST_MakePoint(min_lon, min_lat), SRID),
+            sa.func.ST_SetSRID(sa.func.ST_MakePoint(max_lon, max_lat), SRID),
+        )
         # ST_Intersects does the index-assisted `&&` itself, then the exact test.
-        return sa.func.ST_Intersects(table.c.geom, envelope)
+        return sa.func.ST_Intersects(table.c.geom, sa.func.ST_Envelope(corners))
 
     def bulk_insert(self, conn: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         names = ", ".join(f'"{c}"' for c in columns)

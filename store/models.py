@@ -27,11 +27,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -314,8 +316,8 @@ class Case(Spatial, Base):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     current_team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code"), index=True)
-    supervised: Mapped[bool] = mapped_column(Boolean, default=False)  # 督办
-    suspended: Mapped[bool] = mapped_column(Boolean, default=False)  # 挂起
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 督办
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 挂起
     geom: Mapped[Any | None] = mapped_column(Geometry("POINT"))
 
 
@@ -343,10 +345,11 @@ class QuarantinedRecord(Base):
     __table_args__ = (Index(None, "status", "received_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String)
-    raw_payload: Mapped[str] = mapped_column(Text)  # exactly as received (may not even be valid JSON)
+    raw_payload: Mapped[bytes] = mapped_column(LargeBinary)  # the bytes as received: maybe GBK, maybe broken
+    content_type: Mapped[str | None] = mapped_column(String)  # e.g. "text/csv; charset=gbk", when known
     reason: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String, default="open")  # open | fixed | discarded
+    status: Mapped[str] = mapped_column(String, default="open", server_default="open")  # open | fixed | discarded
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resubmitted_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
 

@@ -45,6 +45,12 @@ def check_bbox(bbox: Sequence[float] | None) -> BBox | None:
     return min_lon, min_lat, max_lon, max_lat
 
 
+def bbox_shape(bbox: BBox) -> shapely.Geometry:
+    """The box as a geometry: a polygon, or a line or point when it has no width or height (a map click)."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return shapely.envelope(shapely.multipoints([(min_lon, min_lat), (max_lon, max_lat)]))
+
+
 def geo_frame(
     conn: Connection,
     backend: Backend,
@@ -82,7 +88,7 @@ def geo_frame(
     geoms = shapely.from_wkb(np.array([row[-1] for row in rows], dtype=object)) if rows else np.empty(0, object)
     frame = gpd.GeoDataFrame(pd.DataFrame(data, columns=list(columns)), geometry=gpd.GeoSeries(geoms, crs=CRS))
     if refine:
-        frame = frame[shapely.intersects(frame.geometry.values, shapely.box(*box))]
+        frame = frame[shapely.intersects(frame.geometry.values, bbox_shape(box))]
         if limit is not None:
             frame = frame.head(limit)
         frame = frame.reset_index(drop=True)

@@ -17,7 +17,7 @@ import pandas as pd
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from store import migrate, queries
 from store.backends import Backend, backend_for
@@ -50,7 +50,7 @@ class Store:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
         self.engine = backend.create_engine()
-        self._sessions = sa.orm.sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def __repr__(self) -> str:
         return f"<Store {self.backend} {self._backend.describe()}>"
@@ -153,6 +153,15 @@ class Store:
         where = [] if team_code is None else [table.c.team_code == team_code]
         with self._connect() as conn:
             return queries.frame(conn, table, queries.OFFICER_COLUMNS, where)
+
+    def bbox_clause(self, table: sa.Table | type, bbox: Sequence[float]) -> sa.ColumnElement[bool]:
+        """A WHERE clause for rows of a spatial table (or model) meeting ``bbox``, through its index.
+
+        Exact on PostGIS (``ST_Intersects``). On SQLite exact for points, and a bounding-box prefilter for
+        lines and polygons: test those with shapely afterwards when exactness matters.
+        """
+        table = getattr(table, "__table__", table)
+        return self._backend.bbox_filter(table, queries.check_bbox(bbox))
 
     # ----------------------------------------------------------------------------------------- sessions
 

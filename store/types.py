@@ -3,13 +3,10 @@
 Python code sees shapely geometries and timezone-aware UTC datetimes on both backends; only the stored
 form differs:
 
-==============  =====================================  ==========================================
-type            PostGIS                                SQLite (stdlib sqlite3, no SpatiaLite)
-==============  =====================================  ==========================================
-``Geometry``    ``geometry(<TYPE>, 4326)`` (GeoAlchemy2) ISO WKB in a BLOB
-``UTCDateTime`` ``timestamptz``                        ISO text ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC)
-``JSONDocument`` ``jsonb``                              JSON text
-==============  =====================================  ==========================================
+- ``Geometry``: ``geometry(<TYPE>, 4326)`` (GeoAlchemy2) on PostGIS; ISO WKB in a BLOB on SQLite (the
+  stdlib sqlite3 here has no SpatiaLite);
+- ``UTCDateTime``: ``timestamptz`` on PostGIS; ISO text ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC on SQLite;
+- ``JSONDocument``: ``jsonb`` on PostGIS; JSON text on SQLite.
 
 Geometry crosses the wire as WKB on both: a bind is wrapped in ``ST_GeomFromWKB(:p, 4326)`` and a selected
 column in ``ST_AsBinary(col)`` on PostGIS, and left alone on SQLite (see :class:`WKBIn` / :class:`WKBOut`).

@@ -25,8 +25,10 @@ PAD = 0.2
 
 OFF = ["off"]
 
-OPENING_ZOOM = 11.0
-"""Zoom assumed before the browser reports its own: the district fits a desktop screen at 11–12."""
+OPENING_ZOOM = 12.0
+"""Zoom assumed before the browser reports its own: the district fits a desktop screen at 11.5–12.5."""
+OPENING_ZOOMS = (12.0, 14.0)
+"""Detail levels the whole district opens at: 12 on a laptop, 14 on a large screen or wall display."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ Nothing here names an external URL: without ``TILE_URL`` the base is drawn from 
 from __future__ import annotations
 
 import html as html_text
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import dash_leaflet as dl
@@ -53,21 +53,55 @@ def bilingual_key(key: str) -> str:
     return bilingual(t(key, "zh"), t(key, "en"))
 
 
-def swatch(style: Mapping[str, Any]) -> str:
-    """A small square drawn like the layer's polygons (for the switcher and the legend)."""
+def swatch(layer: Layer) -> str:
+    """A small square drawn like the layer's polygons (HTML, for Leaflet's layer switcher)."""
+    css = ";".join(f"{key}:{value}" for key, value in swatch_style(layer).items())
+    return f'<span class="cc-swatch" style="{css}"></span>'
+
+
+def swatch_style(layer: Layer) -> dict[str, str]:
+    """CSS for a layer's swatch: its outline, and its fill (a few stripes for per-feature fills)."""
+    style = layer.style
     border = "dashed" if style.get("dashArray") else "solid"
-    fill_opacity = max(float(style.get("fillOpacity", 0)), 0.0)
-    return (
-        '<span class="cc-swatch" style="'
-        f"border:{max(1.0, float(style.get('weight', 1))):.1f}px {border} {style.get('color', '#333')};"
-        f"background:{_rgba(style.get('fillColor', '#fff'), fill_opacity)}"
-        '"></span>'
-    )
+    fill_opacity = float(style.get("fillOpacity", 0))
+    palette = getattr(layer, "palette", None)
+    if palette:
+        stops = [_rgba(colour, max(fill_opacity * 2.5, 0.35)) for colour in palette[:4]]
+        background = "linear-gradient(90deg," + ",".join(
+            f"{c} {100 * i // len(stops)}% {100 * (i + 1) // len(stops)}%" for i, c in enumerate(stops)
+        ) + ")"
+    else:
+        background = _rgba(style.get("fillColor", "#fff"), fill_opacity)
+    return {
+        "border": f"{max(1.0, float(style.get('weight', 1))):.1f}px {border} {style.get('color', '#333')}",
+        "background": background,
+    }
 
 
 def overlay_name(layer: Layer) -> str:
-    """The layer switcher's entry for ``layer``: its swatch and its name in both languages."""
-    return swatch(layer.style) + bilingual(layer.label.zh, layer.label.en)
+    """The layer switcher's entry for ``layer``: its swatch and its name in both languages.
+
+    The ``data-layer`` tag lets the page read which overlays are ticked from the switcher itself
+    (see :data:`SHOWN_LAYERS_JS`).
+    """
+    return f'<span class="cc-overlay" data-layer="{layer.name}">{swatch(layer)}{bilingual(layer.label.zh, layer.label.en)}</span>'
+
+
+SHOWN_LAYERS_JS = f"""function(overlays) {{
+    var labels = document.querySelectorAll("#{MAP_ID} .leaflet-control-layers-overlays label");
+    if (!labels.length) {{ return window.dash_clientside.no_update; }}
+    var shown = [];
+    labels.forEach(function (label) {{
+        var input = label.querySelector("input"), tag = label.querySelector(".cc-overlay");
+        if (input && input.checked && tag) {{ shown.push(tag.getAttribute("data-layer")); }}
+    }});
+    return shown;
+}}"""
+"""Client-side: the names of the ticked overlays, read from the switcher's checkboxes.
+
+dash-leaflet 1.1.3's ``LayersControl.overlays`` changes on every toggle but, after the first toggle,
+holds only the overlay just ticked; it serves as the trigger, the checkboxes as the truth.
+"""
 
 
 def attribution_prefix(runtime: Runtime) -> str:
@@ -156,7 +190,7 @@ def legend(runtime: Runtime, layers: Iterable[Layer]) -> html.Div:
     rows = [
         html.Div(
             [
-                html.Span(className="cc-swatch", style=_swatch_style(layer.style)),
+                html.Span(className="cc-swatch", style=swatch_style(layer)),
                 html.Span(layer.label.zh, className="cc-i18n", lang="zh"),
                 html.Span(layer.label.en, className="cc-i18n", lang="en"),
             ],
@@ -170,14 +204,6 @@ def legend(runtime: Runtime, layers: Iterable[Layer]) -> html.Div:
         else []
     )
     return html.Div([html.Div(text("map.legend"), className="cc-legend-title"), *rows, *note], className="cc-legend")
-
-
-def _swatch_style(style: Mapping[str, Any]) -> dict[str, str]:
-    border = "dashed" if style.get("dashArray") else "solid"
-    return {
-        "border": f"{max(1.0, float(style.get('weight', 1))):.1f}px {border} {style.get('color', '#333')}",
-        "background": _rgba(style.get("fillColor", "#fff"), float(style.get("fillOpacity", 0))),
-    }
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -6,6 +6,8 @@ overview and, after a click, everything under the clicked point. Two callbacks d
 - :func:`follow_view` — on every pan/zoom, language change or overlay toggle, sends each layer new data
   only when what it shows changed (see :mod:`dashboard.components.layer_sync`);
 - :func:`show_location` — on a map click, fills the panel and outlines the clicked features.
+
+The plain base layer copies the township polygons in the browser (a client-side callback).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from dashboard.components import layer_cache, layer_sync, panel
 from dashboard.components.map import (
@@ -24,9 +26,9 @@ from dashboard.components.map import (
     LAYERS_CONTROL_ID,
     MAP_ID,
     SELECTION_ID,
+    SHOWN_LAYERS_JS,
     jurisdiction_map,
     layer_id,
-    overlay_name,
 )
 from dashboard.components.text import LANG_STORE
 from dashboard.i18n import DEFAULT_LANGUAGE, normalise, t
@@ -38,6 +40,7 @@ dash.register_page(__name__, path="/", name="辖区地图", title=t("app.title")
 log = logging.getLogger(__name__)
 
 SENT_ID = "jur-sent"
+SHOWN_ID = "jur-shown"
 PANEL_ID = "jur-panel"
 
 
@@ -46,6 +49,7 @@ def layout(**_query: Any) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=SENT_ID, data={}),
+            dcc.Store(id=SHOWN_ID),
             jurisdiction_map(runtime, registry, DEFAULT_LANGUAGE),
             html.Aside(
                 panel.summary(runtime.store.counts(), DEFAULT_LANGUAGE, runtime.demo_boundaries),
@@ -59,27 +63,26 @@ def layout(**_query: Any) -> html.Div:
 
 @callback(
     Output(layer_id(ALL), "data"),
-    Output(BASE_ID, "data"),
     Output(SENT_ID, "data"),
     Output(HINT_ID, "children"),
     Output(HINT_ID, "className"),
     Input(MAP_ID, "bounds"),
     Input(MAP_ID, "zoom"),
-    Input(LAYERS_CONTROL_ID, "overlays"),
+    Input(SHOWN_ID, "data"),
     Input(LANG_STORE, "data"),
     State(SENT_ID, "data"),
     State(layer_id(ALL), "id"),
 )
-def follow_view(bounds, zoom, overlays, lang, sent, ids):
+def follow_view(bounds, zoom, shown_names, lang, sent, ids):
     """New data for the layers whose view changed; the cells hint (zoom in / how many shown)."""
     runtime = current()
     lang = normalise(lang)
     zoom = float(zoom) if isinstance(zoom, int | float) else layer_sync.OPENING_ZOOM
     bbox = layer_sync.view_bbox(bounds)
     sent = dict(sent or {})
-    shown = _shown_layers(overlays)
+    shown = set(shown_names) if shown_names is not None else {layer.name for layer in registry if layer.checked}
     started = time.perf_counter()
-    data_out, base_out = [], no_update
+    data_out = []
     for component_id in ids:
         layer = registry.get(component_id["name"])
         previous = sent.get(layer.name) or {}
@@ -96,20 +99,19 @@ def follow_view(bounds, zoom, overlays, lang, sent, ids):
             "count": sum(1 for f in data["features"] if f["properties"].get("role") != "label"),
             "truncated": bool(data.get("truncated")),
         }
-        if layer.name == "townships":
-            base_out = data
-    log.debug("layers for zoom %.1f %s: %.0f ms", zoom, bbox, (time.perf_counter() - started) * 1000)
+    log.debug("layers at zoom %.1f %s, shown %s: %.0f ms", zoom, bbox, sorted(shown), (time.perf_counter() - started) * 1000)
     hint, hint_class = _cells_hint(zoom, lang, shown, sent)
-    return data_out, base_out, sent, hint, hint_class
+    return data_out, sent, hint, hint_class
 
 
-def _shown_layers(overlays: list[str] | None) -> set[str]:
-    """Names of the ticked overlays (the switcher reports their display names); before it reports, the
-    layers that open ticked."""
-    if overlays is None:
-        return {layer.name for layer in registry if layer.checked}
-    by_display_name = {overlay_name(layer): layer.name for layer in registry}
-    return {by_display_name[name] for name in overlays if name in by_display_name}
+clientside_callback(SHOWN_LAYERS_JS, Output(SHOWN_ID, "data"), Input(LAYERS_CONTROL_ID, "overlays"))
+
+# The plain base is drawn from the township polygons the browser already has: no second download.
+clientside_callback(
+    "function(townships) { return townships; }",
+    Output(BASE_ID, "data"),
+    Input(layer_id("townships"), "data"),
+)
 
 
 def _cells_hint(zoom: float, lang: str, shown: set[str], sent: dict) -> tuple[str, str]:

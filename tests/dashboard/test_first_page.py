@@ -89,7 +89,10 @@ def townships(demo_dir: Path) -> list[dict]:
 
 
 def label_texts(driver) -> list[str]:
-    return [el.text for el in driver.find_elements("css selector", ".cc-label-townships span")]
+    """The township labels on the map, read in one script call (they are redrawn when data changes)."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('.cc-label-townships span')).map(e => e.textContent)"
+    )
 
 
 def test_first_page(server: str, chromium, townships: list[dict]) -> None:
@@ -126,17 +129,26 @@ def test_first_page(server: str, chromium, townships: list[dict]) -> None:
     assert "demo boundaries" in driver.find_element("css selector", ".leaflet-control-attribution").text
     assert driver.execute_script("return window.localStorage.getItem('lang')") == '"en"'
 
+    # tick the patrol zones: they are drawn, and the other ticked layers stay ticked
+    assert not driver.find_elements("css selector", "path.cc-layer-zones")
+    driver.find_element("xpath", "//label[contains(., 'Patrol zones')]").click()
+    wait_until(lambda: driver.find_elements("css selector", "path.cc-layer-zones"), 10, "the zones drawn")
+
     # zoom in to 15: cells of the viewport appear, and the hint counts them
     zoom_in = driver.find_element("css selector", ".leaflet-control-zoom-in")
     assert not driver.find_elements("css selector", "path.cc-layer-cells")
     for _ in range(4):
         zoom_in.click()
         time.sleep(0.4)
-    cells = wait_until(lambda: driver.find_elements("css selector", "path.cc-layer-cells"), 30, "cells at zoom 15")
-    assert 100 < len(cells) <= 12_000
-    hint = wait_until(lambda: "Unit grid cells shown" in driver.find_element("id", "jur-hint").text
-                      and driver.find_element("id", "jur-hint").text, 10, "the cells count")
-    assert f"{len(cells):,}" in hint
+    def cells_drawn_and_counted() -> int:
+        paths, hint = driver.execute_script(
+            "return [document.querySelectorAll('path.cc-layer-cells').length,"
+            " document.getElementById('jur-hint').textContent]"
+        )
+        return paths if paths and hint == f"Unit grid cells shown: {paths:,}" else 0
+
+    cells = wait_until(cells_drawn_and_counted, 30, "cells at zoom ≥ 15, drawn and counted in the hint")
+    assert 100 < cells <= 12_000
     driver.save_screenshot("/tmp/first_page_cells.png")
 
     # a click in the middle of the map fills the side panel with the chain township → cell

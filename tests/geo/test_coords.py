@@ -176,39 +176,41 @@ def test_one_step_inverse_of_the_peers_is_metres_off_and_ours_is_not() -> None:
     assert ground_distance_m(lon, lat, *convert(*gcj, "gcj02", "wgs84")).max() < 1e-4
 
 
-def test_the_contraction_and_curvature_constants_of_the_stopping_rules_hold() -> None:
-    """The inverses stop on bounds built from these constants: check them by finite differences."""
+def _offset_and_jacobian(rule, lon, lat):
+    ws = np.empty((coords._WORKSPACE_ROWS, lon.size))
+    dlon, dlat, jacobian = np.empty_like(lon), np.empty_like(lon), np.empty((4, lon.size))
+    rule.offset(lon, lat, dlon, dlat, ws, jacobian)
+    return np.stack([dlon, dlat]), jacobian
+
+
+def _finite_differences(rule, lon, lat, h):
+    """First derivatives (∂dlon/∂lon, ∂dlon/∂lat, ∂dlat/∂lon, ∂dlat/∂lat) and second differences."""
+    f = {(i, j): _offset_and_jacobian(rule, lon + i * h, lat + j * h)[0] for i, j in
+         [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1)]}
+    d_lon, d_lat = (f[1, 0] - f[-1, 0]) / (2 * h), (f[0, 1] - f[0, -1]) / (2 * h)
+    first = np.stack([d_lon[0], d_lat[0], d_lon[1], d_lat[1]])
+    second = np.stack([f[1, 0] - 2 * f[0, 0] + f[-1, 0], f[0, 1] - 2 * f[0, 0] + f[0, -1]]) / h**2
+    return first, second
+
+
+@pytest.mark.parametrize("rule", [coords._GCJ02, coords._BD09], ids=["gcj02", "bd09"])
+def test_the_constants_of_the_inverse_error_bound_hold(rule) -> None:
+    """The inverses stop on a bound built from these constants: check them by finite differences on a
+    grid over the rectangle, and just outside the band around the GCJ-02 cusp at 105°E."""
     lon, lat = np.meshgrid(np.linspace(72.0, 137.84, 661), np.linspace(0.8, 55.84, 331))
     lon, lat = lon.ravel(), lat.ravel()
-    keep = np.abs(lon - 105.0) > 0.01  # the √|lon − 105| cusp is covered by its own test above
-    lon, lat = lon[keep], lat[keep]
-    ws = np.empty((coords._WORKSPACE_ROWS, lon.size))
-
-    def offset(function, a, b):
-        dlon, dlat = np.empty_like(a), np.empty_like(a)
-        function(a, b, dlon, dlat, ws)
-        return np.stack([dlon, dlat])
-
-    h = 1e-6
-    for function in (coords._gcj02_offset, coords._bd09_offset):
-        d_dlon = (offset(function, lon + h, lat) - offset(function, lon - h, lat)) / (2 * h)
-        d_dlat = (offset(function, lon, lat + h) - offset(function, lon, lat - h)) / (2 * h)
-        row_sums = np.abs(d_dlon) + np.abs(d_dlat)  # the ∞-norm of the Jacobian, per point
-        if function is coords._gcj02_offset:
-            assert row_sums.max() < coords._GCJ02_CONTRACTION
-        else:
-            h2 = 1e-4
-            second = [
-                (offset(function, lon + h2, lat) - 2 * offset(function, lon, lat) + offset(function, lon - h2, lat)),
-                (offset(function, lon, lat + h2) - 2 * offset(function, lon, lat) + offset(function, lon, lat - h2)),
-            ]
-            assert max(np.abs(s).max() for s in second) / h2**2 < coords._BD09_CURVATURE
-            # and the Jacobian it computes leaves out less than the slack
-            jacobian = np.empty((4, lon.size))
-            dlon, dlat = np.empty_like(lon), np.empty_like(lon)
-            function(lon, lat, dlon, dlat, ws, jacobian)
-            exact = np.stack([d_dlon[0], d_dlat[0], d_dlon[1], d_dlat[1]])
-            assert np.abs(jacobian - exact).max() < coords._BD09_JACOBIAN_SLACK
+    lon[np.abs(lon - 105.0) < 0.01] += 0.02  # the band has its own test (below)
+    exact, second = _finite_differences(rule, lon, lat, h=1e-6)
+    _, jacobian = _offset_and_jacobian(rule, lon, lat)
+    assert np.abs(jacobian - exact).max() < rule.jacobian_slack
+    assert (np.abs(exact[:2]).sum(axis=0).max() < rule.contraction
+            and np.abs(exact[2:]).sum(axis=0).max() < rule.contraction)  # the ∞-norm: the Lipschitz constant
+    _, second = _finite_differences(rule, lon, lat, h=1e-4)
+    assert np.abs(second).max() < rule.curvature
+    if rule.cusp_lon is not None:  # where √|lon − 105| bends hardest, just outside the band
+        near = rule.cusp_lon + np.repeat([-1, 1], 500) * np.geomspace(1.05e-4, 1e-2, 1000)
+        _, second = _finite_differences(rule, near, np.linspace(1.0, 55.0, near.size), h=5e-6)
+        assert np.abs(second).max() < rule.curvature
 
 
 def test_an_inverse_that_cannot_converge_says_so() -> None:
@@ -243,6 +245,17 @@ def test_bd09_applies_everywhere_on_top_of_untouched_gcj02() -> None:
     bd = convert(lon, lat, "wgs84", "bd09")
     np.testing.assert_allclose(bd, published_gcj02_to_bd09(lon, lat), rtol=0, atol=1e-12)
     np.testing.assert_allclose(convert(*bd, "bd09", "wgs84"), (lon, lat), rtol=0, atol=1e-10)
+
+
+def test_null_island_and_the_whole_globe_stay_finite() -> None:
+    """(0, 0) is a common bogus GPS fix; the BD-09 formula divides by |(lon, lat)| there."""
+    assert convert(0.0, 0.0, "gcj02", "bd09") == pytest.approx((0.0065, 0.006), abs=1e-15)
+    assert convert(0.0065, 0.006, "bd09", "gcj02") == pytest.approx((0.0, 0.0), abs=1e-12)
+    lon, lat = np.meshgrid(np.linspace(-180.0, 180.0, 361), np.linspace(-90.0, 90.0, 181))
+    for src, dst in [("wgs84", "gcj02"), ("gcj02", "wgs84"), ("gcj02", "bd09"), ("bd09", "gcj02"),
+                     ("bd09", "wgs84"), ("wgs84", "bd09")]:
+        out_lon, out_lat = convert(lon, lat, src, dst)
+        assert np.isfinite(out_lon).all() and np.isfinite(out_lat).all(), (src, dst)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -349,6 +362,21 @@ def test_names_are_case_and_dash_insensitive() -> None:
 def test_bad_input_gives_a_clear_value_error(lon, lat, src, message) -> None:
     with pytest.raises(ValueError, match=message):
         convert(lon, lat, src, "wgs84")
+
+
+def test_bad_iteration_settings_are_refused() -> None:
+    for settings in ({"tol": 0.0}, {"max_iter": 0}, {"tol": -1e-9}):
+        with pytest.raises(ValueError, match="tol must be > 0 and max_iter ≥ 1"):
+            convert(118.0, 24.0, "gcj02", "wgs84", **settings)
+
+
+def test_output_never_aliases_the_input() -> None:
+    lon, lat = np.array([118.0, 119.0]), np.array([24.0, 25.0])
+    for dst in ("wgs84", "cgcs2000", "gcj02"):
+        out_lon, out_lat = convert(lon, lat, "wgs84", dst)
+        out_lon += 1.0
+        out_lat += 1.0
+        assert lon.tolist() == [118.0, 119.0] and lat.tolist() == [24.0, 25.0]
 
 
 def test_unknown_target_system_is_named() -> None:

@@ -64,6 +64,26 @@ def test_geometry_json_and_bbox_through_the_orm(store) -> None:
         assert session.scalars(sa.select(CaseEvent.evidence)).one() == {"photos": ["a.jpg"]}
 
 
+def test_bbox_clause_follows_moved_points(store) -> None:
+    """The spatial index (GiST, or the R*Tree kept by triggers) sees ORM inserts and updates."""
+    case_id = _case(store)
+
+    def codes(bbox) -> list[str]:
+        with store.session() as session:
+            return session.scalars(sa.select(Case.code).where(store.bbox_clause(Case, bbox))).all()
+
+    assert codes((118.10, 24.70, 118.115, 24.715)) == ["AJ-1"]
+    assert codes((118.11, 24.71, 118.11, 24.71)) == ["AJ-1"]  # a point on the box's edge is inside
+    assert codes((118.1100001, 24.70, 118.2, 24.8)) == []  # just east of it: exact, not a float32 box
+    with store.session() as session:
+        session.get(Case, case_id).geom = Point(118.13, 24.73)
+    assert codes((118.10, 24.70, 118.115, 24.715)) == []
+    assert codes((118.125, 24.725, 118.135, 24.735)) == ["AJ-1"]
+    with store.session() as session:
+        session.get(Case, case_id).geom = None
+    assert codes((118.0, 24.0, 119.0, 25.0)) == []
+
+
 def test_audit_trail_is_append_only(store) -> None:
     case_id = _case(store)
     message = append_only_message("case_events")
@@ -94,11 +114,12 @@ def test_report_is_unique_per_channel(store) -> None:
     assert store.counts()["reports"] == 2
 
 
-def test_quarantine_keeps_the_raw_payload(store) -> None:
-    raw = '工单号,地址\nGD-9,"同安区大同街道\x00'
+def test_quarantine_keeps_the_raw_bytes(store) -> None:
+    """A 12345 export in GBK with a stray NUL byte: kept byte for byte, to be fixed and re-submitted."""
+    raw = '工单号,地址\nGD-9,"同安区大同街道'.encode("gbk") + b"\x00\xff"
     with store.session() as session:
-        session.add(QuarantinedRecord(channel="12345", raw_payload=raw.replace("\x00", ""), reason="unclosed quote",
-                                      received_at=datetime.now(UTC)))
+        session.add(QuarantinedRecord(channel="12345", raw_payload=raw, content_type="text/csv; charset=gbk",
+                                      reason="line 2: unclosed quote", received_at=datetime.now(UTC)))
     with store.session() as session:
         record = session.scalars(sa.select(QuarantinedRecord)).one()
-        assert record.raw_payload == raw.replace("\x00", "") and record.status == "open"
+        assert record.raw_payload == raw and record.status == "open" and record.fixed_at is None

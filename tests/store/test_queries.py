@@ -18,11 +18,13 @@ BOXES = [
     (118.141, 24.701, 118.1415, 24.7015),  # in the gap between the MultiPolygon's parts
     (118.0, 24.0, 118.01, 24.01),  # far away
     (118.0, 24.0, 119.0, 25.0),  # everything
+    (118.1055, 24.7055, 118.1055, 24.7055),  # a map click: a box without width or height
+    (118.105, 24.70, 118.105, 24.72),  # a box without width: a north–south line
 ]
 
 
 def _expected(rows, bbox) -> list[str]:
-    hits = shapely.intersects(rows.geoms, shapely.box(*bbox))
+    hits = shapely.intersects(rows.geoms, shapely.envelope(shapely.multipoints([bbox[:2], bbox[2:]])))
     return sorted(code for code, hit in zip(rows.columns["code"], hits, strict=True) if hit)
 
 

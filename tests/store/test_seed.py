@@ -192,3 +192,20 @@ def test_sqlite_rtree_follows_the_rows(sqlite_url: str, tiny_dir: Path) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from cells_rtree")).scalar() == loaded["cells"]
         assert conn.execute(sa.text("select count(*) from townships_rtree")).scalar() == 2
+
+
+def test_csv_not_in_utf8_is_refused(tiny_dir: Path, rewrite_manifest) -> None:
+    text = (tiny_dir / "officers.csv").read_text(encoding="utf-8")
+    (tiny_dir / "officers.csv").write_bytes(text.encode("gbk"))
+    rewrite_manifest(tiny_dir)
+    with pytest.raises(InvalidData, match="officers.csv: not UTF-8"):
+        read_jurisdiction(tiny_dir)
+
+
+def test_feature_that_is_not_a_feature_is_refused(tiny_dir: Path, rewrite_manifest) -> None:
+    collection = json.loads((tiny_dir / "zones.geojson").read_text())
+    collection["features"][1] = ["not", "a", "feature"]
+    (tiny_dir / "zones.geojson").write_text(json.dumps(collection))
+    rewrite_manifest(tiny_dir)
+    with pytest.raises(InvalidData, match="zones.geojson: feature 2: not a GeoJSON Feature"):
+        read_jurisdiction(tiny_dir)

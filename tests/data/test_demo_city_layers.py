@@ -231,9 +231,12 @@ def test_items_and_authority(city: dict) -> None:
 
 
 @pytest.mark.slow
-def test_a_second_run_writes_the_same_bytes(demo_dir: Path, tmp_path: Path) -> None:
-    from data.demo_city import generate
+def test_a_second_run_from_the_command_line_writes_the_same_bytes(demo_dir: Path, tmp_path: Path, capsys) -> None:
+    from data.__main__ import main
 
-    generate(tmp_path)
+    assert main(["generate", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "cells" in printed and "generated in" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in demo_dir.iterdir())
     for path in sorted(demo_dir.iterdir()):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
