@@ -33,9 +33,10 @@ def create_app(runtime: Runtime) -> Dash:
     )
     app.server.config[CONFIG_KEY] = runtime
     from dashboard.components.header import ROOT_ID, header  # after Dash(): the header lists the pages
+    from dashboard.components.text import LANG_STORE
 
     app.layout = html.Div(
-        [dcc.Store(id="lang", storage_type="local"), header(), html.Main(dash.page_container, className="cc-main")],
+        [dcc.Store(id=LANG_STORE, storage_type="local"), header(), html.Main(dash.page_container, className="cc-main")],
         id=ROOT_ID,
         className="cc-app cc-lang-zh",
     )

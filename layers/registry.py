@@ -3,7 +3,8 @@
 A layer turns a query — where the user looks (bbox), how close (zoom) and in which language — into a
 GeoJSON FeatureCollection. The dashboard never names a layer: it builds its layer switcher, legend,
 data callbacks and click panel by walking :data:`registry`, so a later layer (cases, hotspots, teams) is
-added by writing one module that calls :func:`register` and importing it from ``layers/__init__.py``.
+added by writing one module with a layer class and registering an instance (a line in ``BUILT_IN`` in
+``layers/__init__.py``, or :func:`register` from an extension).
 
 Every feature a layer returns carries three properties the page relies on:
 

@@ -18,6 +18,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from dashboard.components.text import text
 from dashboard.i18n import t
 from dashboard.runtime import Runtime
 from layers import Layer, empty_collection
@@ -185,8 +186,6 @@ def jurisdiction_map(runtime: Runtime, layers: Iterable[Layer], lang: str) -> ht
 
 def legend(runtime: Runtime, layers: Iterable[Layer]) -> html.Div:
     """Swatches for every layer and, for generated boundaries, the 示意边界 note."""
-    from dashboard.components.text import text
-
     rows = [
         html.Div(
             [

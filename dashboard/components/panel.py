@@ -80,16 +80,21 @@ def summary(counts: dict[str, int], lang: str, demo_boundaries: bool) -> list:
     ]
     parts: list = [html.H2(t("panel.summary", lang), className="cc-panel-heading"), html.Div(tiles, className="cc-stats")]
     if demo_boundaries:
-        parts.append(html.Div([html.Span(t("map.demo_boundaries", lang), className="cc-badge"), t("map.demo_note", lang)],
-                              className="cc-demo-note"))
+        parts.append(demo_note(lang))
     parts.append(html.P(t("panel.hint", lang), className="cc-panel-hint"))
     return parts
 
 
-def location(hits: list[tuple[Layer, dict]], lon: float, lat: float, lang: str) -> list:
+def demo_note(lang: str) -> html.Div:
+    return html.Div([html.Span(t("map.demo_boundaries", lang), className="cc-badge"), t("map.demo_note", lang)],
+                    className="cc-demo-note")
+
+
+def location(hits: list[tuple[Layer, dict]], lon: float, lat: float, lang: str, demo_boundaries: bool) -> list:
     """Cards for everything under the clicked point, outer (township) first."""
     heading = [html.H2(t("panel.location", lang), className="cc-panel-heading"),
                html.Div(f"{lat:.5f}°N, {lon:.5f}°E", className="cc-coords")]
+    note = [demo_note(lang)] if demo_boundaries and hits else []
     if not hits:
         return [*heading, html.P(t("panel.outside", lang), className="cc-panel-hint")]
-    return [*heading, *(feature_card(layer, feature, lang) for layer, feature in hits)]
+    return [*heading, *(feature_card(layer, feature, lang) for layer, feature in hits), *note]

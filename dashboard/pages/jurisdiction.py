@@ -142,4 +142,4 @@ def show_location(click, lang):
     lat, lon = float(latlng["lat"]), float(latlng["lng"])
     hits = panel.features_at(runtime.store, registry, lon, lat, lang)
     selection = {"type": "FeatureCollection", "features": [feature for _, feature in hits]}
-    return panel.location(hits, lon, lat, lang), selection
+    return panel.location(hits, lon, lat, lang, runtime.demo_boundaries), selection

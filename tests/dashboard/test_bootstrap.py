@@ -101,8 +101,8 @@ def test_a_click_finds_the_township_community_zone_and_cell_under_it(prepared, d
         "zones": cell["zone_code"],
         "cells": cell["code"],
     }
-    cards = panel.location(hits, point.x, point.y, "en")
-    assert len(cards) == 2 + 4
+    cards = panel.location(hits, point.x, point.y, "en", demo_boundaries=True)
+    assert len(cards) == 2 + 4 + 1  # heading, coordinates, four cards, the 示意边界 note
     assert panel.features_at(runtime.store, registry, 100.0, 10.0, "zh") == []  # far outside the district
 
 

@@ -155,7 +155,7 @@ def test_first_page(server: str, chromium, townships: list[dict]) -> None:
     driver.find_element("id", "jur-map").click()
     wait_until(lambda: driver.find_elements("css selector", "#jur-panel [data-layer='cells']"), 20, "the panel")
     panel = driver.find_element("id", "jur-panel").text
-    assert "Unit grid cells" in panel and "Townships" in panel
+    assert "Unit grid cells" in panel and "Townships" in panel and "demo boundaries" in panel
     assert any(name in panel for name in english)
     driver.save_screenshot("/tmp/first_page_click.png")
 
