@@ -9,7 +9,7 @@ convert   one point from one coordinate system to another, printed as JSON::
 
 Adding a command is adding two functions, ``add_<name>(subparsers)`` to declare its arguments and
 ``run_<name>(args) -> int`` to do the work, and listing ``add_<name>`` in ``COMMANDS``.
-Errors in the input print one line on stderr and exit with status 2.
+Bad input prints the usage and one error line on stderr, and exits with status 2.
 """
 
 from __future__ import annotations

@@ -474,6 +474,16 @@ def test_cli_errors_are_a_clear_message_and_status_2() -> None:
     assert result.returncode == 2 and "convert" in result.stderr
 
 
+def test_cli_main_in_process_and_a_new_command_is_one_function(capsys) -> None:
+    from geo.__main__ import COMMANDS, build_parser, main
+
+    assert main(["convert", "--from", "wgs84", "--to", "gcj02", "116.404", "39.915"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["lon"], printed["lat"]) == pytest.approx((116.41024449916938, 39.91640428150164), abs=1e-9)
+    assert [add.__name__ for add in COMMANDS] == ["add_convert"]
+    assert "convert" in build_parser().format_help()
+
+
 def test_cli_accepts_negative_longitudes() -> None:
     result = run_cli("convert", "--from", "wgs84", "--to", "gcj02", "-74.006", "40.7128")
     assert result.returncode == 0, result.stderr
