@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -123,7 +124,7 @@ def _bench(
         try:
             def load() -> None:
                 with store.engine.begin() as conn:
-                    load_jurisdiction(conn, backend, jurisdiction)
+                    load_jurisdiction(conn, backend, jurisdiction, seeded_at=datetime.now(UTC))
             return _timed(load)
         finally:
             store.close()

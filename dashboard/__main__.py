@@ -1,4 +1,4 @@
-"""``python -m dashboard``: generate the demo city if missing, migrate and seed the store, serve."""
+"""``python -m dashboard``: migrate the store, seed it if empty (generating the demo city if missing), serve."""
 
 from dashboard.bootstrap import main
 

@@ -1,9 +1,10 @@
 """``python -m dashboard``: from a fresh clone to a served dashboard, saying what it did and how long it took.
 
-1. the jurisdiction folder (default ``data/demo``) — the demo city is generated there when its
-   manifest.json is missing;
-2. the store (``DATABASE_URL``, else the embedded SQLite file), migrated to the newest schema;
-3. seeded from the folder when it holds no township yet;
+1. the store (``DATABASE_URL``, else the embedded SQLite file), migrated to the newest schema;
+2. when it holds no township yet: seeded from the jurisdiction folder (default ``data/demo``), the demo
+   city being generated there first when the folder has no manifest.json. A seeded store is used as it
+   is — the folder is not read and nothing is generated;
+3. the jurisdiction's name and whether its boundaries are demo boundaries, read from the store;
 4. the layers' cell tally and the opening view's boundary layers built, so the first visitor does not
    wait for them;
 5. the Dash app served at http://HOST:PORT (default 127.0.0.1:8050) on waitress, a production WSGI
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import time
@@ -41,21 +41,15 @@ def step(what: str) -> Iterator[dict[str, Any]]:
     log.info("%s (%.2f s%s)", what, time.perf_counter() - started, extra)
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    path = folder / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RuntimeError(f"{path}: cannot read the jurisdiction manifest ({exc})") from exc
-
-
 def prepare(jurisdiction: Path = DEFAULT_JURISDICTION, database_url: str | None = None) -> Runtime:
-    """Generate (if missing), migrate, seed (if empty) and warm up; the runtime the app serves.
+    """Migrate, seed (if empty; generating the demo city first if the folder has none) and warm up; the
+    runtime the app serves.
 
     Notes
     -----
-    Whether the boundaries are demo boundaries comes from the folder's manifest: the store does not
-    keep the manifest, so a store seeded from another folder must be started with that folder.
+    The jurisdiction's name and ``demo_boundaries`` come from the store (kept from the manifest when it
+    was seeded), never from the folder: a store seeded with imported boundaries and started with the
+    default, missing ``data/demo`` is neither given a generated demo city nor labelled 示意边界.
     """
     from dashboard.components import layer_cache, layer_sync
     from layers import registry
@@ -63,23 +57,24 @@ def prepare(jurisdiction: Path = DEFAULT_JURISDICTION, database_url: str | None 
     from store import open_store
 
     jurisdiction = Path(jurisdiction)
-    if not (jurisdiction / "manifest.json").exists():
-        from data.demo_city import generate
-
-        with step(f"generated the demo city in {jurisdiction}") as details:
-            manifest = generate(jurisdiction)
-            details.update(manifest.get("counts", {}))
-    manifest = read_manifest(jurisdiction)
-
     store = open_store(database_url)
     with step(f"migrated the {store.backend} store {store!r}"):
         store.upgrade()
     if store.is_empty():
+        if not (jurisdiction / "manifest.json").exists():
+            from data.demo_city import generate
+
+            with step(f"generated the demo city in {jurisdiction}") as details:
+                details.update(generate(jurisdiction).get("counts", {}))
         with step(f"seeded the store from {jurisdiction}") as details:
             details.update(store.seed_jurisdiction(jurisdiction))
     else:
         counts = store.counts()
-        log.info("store already seeded: %s", ", ".join(f"{t} {counts.get(t, 0)}" for t in ("townships", "cells")))
+        log.info("store already seeded: %s (%s not read)",
+                 ", ".join(f"{t} {counts.get(t, 0)}" for t in ("townships", "cells")), jurisdiction)
+    info = store.jurisdiction_info()
+    log.info("jurisdiction %s: %s boundaries, seeded %s", info["name"],
+             "demo" if info["demo_boundaries"] else "real", info["seeded_at"].isoformat(timespec="seconds"))
     with step("counted cells per community and zone for the map") as details:
         details["communities"] = len(cell_tally(store).cells_by_community)
     with step("built the opening view's boundary layers") as details:
@@ -87,8 +82,8 @@ def prepare(jurisdiction: Path = DEFAULT_JURISDICTION, database_url: str | None 
             details["answers"] = layer_cache.warm(store, registry, zoom)
     return Runtime(
         store=store,
-        jurisdiction_name=str(manifest.get("name", jurisdiction.name)),
-        demo_boundaries=bool(manifest.get("demo_boundaries", False)),
+        jurisdiction_name=info["name"],
+        demo_boundaries=info["demo_boundaries"],
         extent=store.extent(),
         tile_url=os.environ.get("TILE_URL", ""),
         tile_attribution=os.environ.get("TILE_ATTRIBUTION", ""),

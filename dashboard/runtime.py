@@ -24,9 +24,10 @@ class Runtime:
     store
         The open :mod:`store` (``store.open_store``).
     jurisdiction_name : str
-        As in the jurisdiction folder's manifest (e.g. the demo city's name).
+        As the store keeps it from the seeded folder's manifest (``store.jurisdiction_info()``).
     demo_boundaries : bool
-        The boundaries were drawn by the demo generator: every map says so (示意边界).
+        The boundaries were drawn by the demo generator: every map says so (示意边界). From the store,
+        so imported real boundaries are never labelled demo ones.
     extent : tuple
         (min_lon, min_lat, max_lon, max_lat) of the townships, the map's opening view.
     tile_url, tile_attribution : str

@@ -9,8 +9,8 @@ is refused, with a message naming the feature and the problem, when:
 - a feature has no geometry, a non-polygon geometry, an invalid polygon (with GEOS's reason), no name, a
   code that is not a 9-digit (township) / 12-digit (community) division code, or a code used twice;
 - two features overlap;
-- a community lies outside every township or straddles two, or the communities leave part of a
-  township uncovered.
+- a community lies outside every township or straddles two, or its code does not begin with the code of
+  the township it lies in, or the communities leave part of a township uncovered.
 
 All problems of a file are reported together. Only when everything is valid are cells
 (:func:`geo.grid.build_cells`) and zones (:func:`geo.zones.build_zones`) built; without a communities file
@@ -200,7 +200,8 @@ def _overlaps(table: gpd.GeoDataFrame) -> list[str]:
 
 def assign_townships(communities: gpd.GeoDataFrame, townships: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
     """``township_code`` for every community: the township containing it. Refuses communities outside
-    every township or straddling two, and townships that the communities do not cover."""
+    every township or straddling two, communities whose code does not begin with their township's, and
+    townships that the communities do not cover."""
     c_geoms, t_geoms = communities.geometry.to_numpy(), townships.geometry.to_numpy()
     ci, ti = shapely.STRtree(t_geoms).query(c_geoms, predicate="intersects")
     shared = shapely.area(shapely.intersection(c_geoms[ci], t_geoms[ti]))
@@ -215,7 +216,13 @@ def assign_townships(communities: gpd.GeoDataFrame, townships: gpd.GeoDataFrame,
             continue
         best = int(np.argmax(np.where(mine, shared, -1)))
         outside = area - shared[best]
-        owner.append(townships.iloc[ti[best]]["code"])
+        township = townships.iloc[ti[best]]
+        owner.append(township["code"])
+        if not c.code.startswith(township["code"]):
+            problems.append(
+                f"community {label}: lies in {township['name']} (code {township['code']}), but its code does not "
+                "start with that township's code (division codes are hierarchical)"
+            )
         if outside > max(TOLERANCE_M2, 1e-6 * area):
             others = [townships.iloc[t]["name"] for t, s in zip(ti[mine], shared[mine], strict=True) if t != ti[best] and s > TOLERANCE_M2]
             where = f"straddles {townships.iloc[ti[best]]['name']} and {', '.join(others)}" if others else f"sticks out of {townships.iloc[ti[best]]['name']}"

@@ -4,6 +4,7 @@
 >>> store = open_store()          # DATABASE_URL, else data/command_center.sqlite
 >>> store.upgrade()               # Alembic migrations, idempotent
 >>> store.seed_jurisdiction(Path("data/demo"))
+>>> store.jurisdiction_info()     # the manifest it was seeded with: name, demo_boundaries, …
 >>> store.cells(bbox=(118.15, 24.72, 118.16, 24.73))
 
 Modules: ``store.store`` (the API), ``store.backends`` (what differs between SQLite and PostGIS),

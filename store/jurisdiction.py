@@ -1,7 +1,9 @@
 """Read and check a jurisdiction folder (the contract's format) into plain columns, ready to load.
 
-A folder is what ``data/`` writes: ``manifest.json`` with a sha256 per file, four required GeoJSON layers
-(townships, communities, zones, cells) and optional roads, places, teams, officers, items and authority.
+A folder is what ``data/`` writes: ``manifest.json`` with a sha256 per file and the facts the store keeps
+about the jurisdiction (name, demo_boundaries, metric_crs, cell_size_m, generator, seed), four required
+GeoJSON layers (townships, communities, zones, cells) and optional roads, places, teams, officers, items and
+authority — an imported folder has only the four.
 Nothing here touches a database: :func:`read_jurisdiction` takes a path and returns
 :class:`Jurisdiction`, or raises :class:`~store.errors.InvalidData` naming the file, the record and the
 problem — a folder is checked whole before a single row is written.
@@ -207,11 +209,7 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         raise InvalidData(f"manifest.json: not valid JSON ({exc})") from exc
     if not isinstance(manifest, dict):
         raise InvalidData("manifest.json: must be a JSON object")
-    for key, kind in (("name", str), ("files", dict)):
-        if not isinstance(manifest.get(key), kind):
-            raise InvalidData(f"manifest.json: {key!r} missing or not a {kind.__name__}")
-    if not isinstance(manifest.get("counts", {}), dict):
-        raise InvalidData("manifest.json: 'counts' must be an object of file stem → record count")
+    _check_description(manifest)
     known = {layer.file for layer in LAYERS}
     for layer in LAYERS:
         if layer.required and layer.file not in manifest["files"]:
@@ -230,6 +228,28 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
             what = "unknown file" if name not in known else "file"
             raise InvalidData(f"{name}: sha256 is {actual}, manifest.json says {expected} ({what} changed or corrupt)")
     return manifest
+
+
+def _check_description(manifest: dict[str, Any]) -> None:
+    """The facts the store keeps about the jurisdiction (see ``store.models.JurisdictionInfo``)."""
+    for key, kind in (("name", str), ("files", dict), ("demo_boundaries", bool), ("metric_crs", str)):
+        if not isinstance(manifest.get(key), kind):
+            raise InvalidData(f"manifest.json: {key!r} missing or not a {_JSON_NAMES[kind]}")
+    if not manifest["name"].strip() or not manifest["metric_crs"].strip():
+        raise InvalidData("manifest.json: 'name' and 'metric_crs' must not be blank")
+    size = manifest.get("cell_size_m")
+    if isinstance(size, bool) or not isinstance(size, int | float) or not size > 0:
+        raise InvalidData(f"manifest.json: 'cell_size_m' must be a positive number of metres, not {size!r}")
+    if not isinstance(manifest.get("counts", {}), dict):
+        raise InvalidData("manifest.json: 'counts' must be an object of file stem → record count")
+    if not isinstance(manifest.get("generator"), str | None):
+        raise InvalidData("manifest.json: 'generator' must be a string or null")
+    seed = manifest.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise InvalidData(f"manifest.json: 'seed' must be an integer or null, not {seed!r}")
+
+
+_JSON_NAMES = {str: "string", dict: "object", bool: "boolean (true or false)"}
 
 
 def _sha256(path: Path) -> str:

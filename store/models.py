@@ -22,7 +22,9 @@ from typing import Any
 
 import shapely
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Float,
     ForeignKey,
     Index,
@@ -80,6 +82,27 @@ def _code(length: int | None = None, **kwargs: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------- jurisdiction
+
+
+class JurisdictionInfo(Base):
+    """What the store was seeded with: the jurisdiction folder's manifest, kept in one row.
+
+    Written in the seed's own transaction, so a seeded store always knows its name and whether its
+    boundaries are the demo generator's drawing (示意边界) or imported real ones — without the folder.
+    """
+
+    __tablename__ = "jurisdiction"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1: a store holds one jurisdiction
+    name: Mapped[str] = mapped_column(String)
+    demo_boundaries: Mapped[bool] = mapped_column(Boolean)
+    metric_crs: Mapped[str] = mapped_column(String)  # the CRS of the cells' col/row grid, e.g. EPSG:4548
+    cell_size_m: Mapped[float] = mapped_column(Float)
+    generator: Mapped[str | None] = mapped_column(String)
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    counts: Mapped[Any] = mapped_column(JSONDocument())  # file stem → records, as in the manifest
+    files: Mapped[Any] = mapped_column(JSONDocument())  # file name → sha256 of the seeded file
+    seeded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Township(Spatial, Base):

@@ -2,12 +2,14 @@
 
 The rows are built once, as tuples in table-column order, with the geometry encoded the way the backend
 writes it fastest (WKB for SQLite's ``executemany``, hex EWKB for PostGIS ``COPY``) and the bounding box
-computed by shapely for the whole array at once. A failure anywhere rolls the whole seed back.
+computed by shapely for the whole array at once. The manifest's facts go into the one ``jurisdiction`` row
+in the same transaction. A failure anywhere rolls the whole seed back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import shapely
@@ -17,13 +19,16 @@ from sqlalchemy.engine import Connection
 from store.backends import Backend
 from store.errors import Conflict
 from store.jurisdiction import Jurisdiction, TableRows
-from store.models import Township
+from store.models import JurisdictionInfo, Township
 
 BBOX_COLUMNS = ("min_lon", "min_lat", "max_lon", "max_lat")
 
 
-def load_jurisdiction(conn: Connection, backend: Backend, jurisdiction: Jurisdiction) -> dict[str, int]:
-    """Write every table of ``jurisdiction`` through ``conn`` (inside its transaction); rows per table.
+def load_jurisdiction(
+    conn: Connection, backend: Backend, jurisdiction: Jurisdiction, seeded_at: datetime
+) -> dict[str, int]:
+    """Write every table of ``jurisdiction`` and its manifest row through ``conn`` (inside its
+    transaction); rows per table of the folder's layers.
 
     Raises :class:`Conflict` when the store already holds a jurisdiction: seeding never merges.
     """
@@ -38,7 +43,24 @@ def load_jurisdiction(conn: Connection, backend: Backend, jurisdiction: Jurisdic
         columns, tuples = table_tuples(rows, backend)
         backend.bulk_insert(conn, rows.table, columns, tuples)
         loaded[rows.table] = len(rows)
+    conn.execute(sa.insert(JurisdictionInfo).values(info_row(jurisdiction.manifest, seeded_at)))
     return loaded
+
+
+def info_row(manifest: dict[str, Any], seeded_at: datetime) -> dict[str, Any]:
+    """The ``jurisdiction`` row for a checked manifest (see :func:`store.jurisdiction.read_jurisdiction`)."""
+    return {
+        "id": 1,
+        "name": manifest["name"],
+        "demo_boundaries": manifest["demo_boundaries"],
+        "metric_crs": manifest["metric_crs"],
+        "cell_size_m": float(manifest["cell_size_m"]),
+        "generator": manifest.get("generator"),
+        "seed": manifest.get("seed"),
+        "counts": manifest.get("counts", {}),
+        "files": manifest["files"],
+        "seeded_at": seeded_at,
+    }
 
 
 def table_tuples(rows: TableRows, backend: Backend) -> tuple[list[str], Iterator[tuple[Any, ...]]]:

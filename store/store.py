@@ -10,7 +10,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -23,7 +25,7 @@ from store import migrate, queries
 from store.backends import Backend, backend_for
 from store.errors import Conflict, InvalidData, NotFound, StoreError, Unavailable
 from store.jurisdiction import read_jurisdiction
-from store.models import Base, Cell, Community, Officer, Team, Township, Zone
+from store.models import Base, Cell, Community, JurisdictionInfo, Officer, Team, Township, Zone
 from store.seed import load_jurisdiction
 
 _INTEGRITY = (sa.exc.IntegrityError, sqlite3.IntegrityError, psycopg.errors.IntegrityError)
@@ -85,14 +87,37 @@ class Store:
             return not conn.execute(sa.select(sa.exists().select_from(Township))).scalar()
 
     def seed_jurisdiction(self, folder: Path) -> dict[str, int]:
-        """Load a jurisdiction folder into this empty store, all or nothing; rows loaded per table.
+        """Load a jurisdiction folder into this empty store, all or nothing; rows loaded per layer table.
 
-        Raises :class:`~store.errors.InvalidData` (naming the file and record) before writing anything
-        when the folder is not valid, and :class:`~store.errors.Conflict` when the store is not empty.
+        The manifest is kept too (see :meth:`jurisdiction_info`), so the store can later be used without
+        the folder. Raises :class:`~store.errors.InvalidData` (naming the file and record) before writing
+        anything when the folder is not valid, and :class:`~store.errors.Conflict` when the store is not
+        empty.
         """
         jurisdiction = read_jurisdiction(Path(folder))
         with self._errors(), self.engine.begin() as conn:
-            return load_jurisdiction(conn, self._backend, jurisdiction)
+            return load_jurisdiction(conn, self._backend, jurisdiction, seeded_at=datetime.now(UTC))
+
+    def jurisdiction_info(self) -> dict[str, Any]:
+        """What the store was seeded with: the folder manifest's facts and when it was seeded.
+
+        Keys: ``name``, ``demo_boundaries`` (True when the boundaries are the demo generator's drawing),
+        ``metric_crs`` and ``cell_size_m`` (the grid the cells' col/row index), ``generator``, ``seed``,
+        ``counts`` (file stem → records), ``files`` (file name → sha256) and ``seeded_at`` (aware, UTC).
+        Raises :class:`~store.errors.NotFound` while nothing is seeded.
+        """
+        table = JurisdictionInfo.__table__
+        with self._connect() as conn:
+            row = conn.execute(sa.select(table).where(table.c.id == 1)).mappings().first()
+            has_townships = row is None and conn.execute(sa.select(sa.exists().select_from(Township))).scalar()
+        if has_townships:
+            raise NotFound(
+                "the store holds townships but no record of the jurisdiction they came from (it was seeded "
+                "before schema revision 0004): seed a fresh store from the jurisdiction folder"
+            )
+        if row is None:
+            raise NotFound("no jurisdiction stored yet: seed one first (python -m store seed DIR)")
+        return {key: value for key, value in row.items() if key != "id"}
 
     def counts(self) -> dict[str, int]:
         """Rows per table of the product (every table, zeros included)."""

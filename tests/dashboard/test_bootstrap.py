@@ -12,10 +12,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 
 from dashboard import bootstrap
 from dashboard.components import panel
+from data.__main__ import main as data_main
 from layers import registry
+from store import open_store
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +43,7 @@ def test_prepare_seeds_an_empty_store_and_knows_the_demo_boundaries(prepared, de
     for table in ("townships", "communities", "zones", "cells"):
         assert counts[table] == manifest["counts"][table]
     assert runtime.demo_boundaries is manifest["demo_boundaries"] is True
+    assert runtime.jurisdiction_name == manifest["name"]
     min_lon, min_lat, max_lon, max_lat = runtime.extent
     assert 117.9 < min_lon < max_lon < 118.5 and 24.5 < min_lat < max_lat < 25.0  # Tong'an
     assert runtime.tile_url == ""
@@ -57,6 +61,38 @@ def test_prepare_again_keeps_the_seeded_store(prepared, demo_dir: Path, caplog) 
         assert any(re.search(r"migrated the sqlite store .* \(\d+\.\d\d s\)", m) for m in messages)
     finally:
         again.store.close()
+
+
+def test_a_store_seeded_with_real_boundaries_is_used_as_it_is(tmp_path: Path, caplog) -> None:
+    """Started with the default folder missing, a store seeded from imported boundaries is served as it
+    is: no demo city is generated beside it and its boundaries are not called demo ones."""
+    survey = tmp_path / "townships.geojson"
+    gpd.GeoDataFrame(
+        {"名称": ["甲街道", "乙镇"], "代码": ["350299001", "350299101"]},
+        geometry=[shapely.box(611_000, 2_732_000, 612_000, 2_733_000), shapely.box(612_000, 2_732_000, 613_000, 2_733_000)],
+        crs="EPSG:32650",
+    ).to_file(survey)
+    assert data_main(["import-boundaries", str(survey), "--zones", "2", "--out", str(tmp_path / "imported")]) == 0
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    seeded = open_store(url)
+    seeded.upgrade()
+    seeded.seed_jurisdiction(tmp_path / "imported")
+    seeded.close()
+
+    caplog.set_level(logging.INFO, logger="dashboard")
+    missing = tmp_path / "demo"
+    runtime = bootstrap.prepare(missing, url)
+    try:
+        assert not missing.exists()
+        assert runtime.demo_boundaries is False
+        assert runtime.jurisdiction_name.endswith("(imported from townships.geojson)")
+        assert runtime.store.counts()["townships"] == 2
+        messages = [r.getMessage() for r in caplog.records]
+        assert any(m.startswith("store already seeded") and f"{missing} not read" in m for m in messages)
+        assert not any(m.startswith(("generated the demo city", "seeded the store")) for m in messages)
+        assert any(m.startswith("jurisdiction ") and "real boundaries" in m for m in messages)
+    finally:
+        runtime.store.close()
 
 
 def test_a_tile_server_is_taken_from_the_environment(prepared, demo_dir: Path, monkeypatch) -> None:

@@ -116,6 +116,8 @@ def _bad(tmp_path: Path, case: str) -> list[str | Path]:
     elif case == "community straddles":
         c_shapes[1] = shapely.box(617_500, 2_736_000, 619_500, 2_738_000)
         c_shapes[2] = shapely.box(619_500, 2_736_000, 620_500, 2_739_000)
+    elif case == "community code of another township":
+        c_names["code"] = [*c_names["code"][:1], "350299101203", *c_names["code"][2:]]
     elif case == "township not covered":
         c_shapes[3] = shapely.box(620_500, 2_736_000, 621_500, 2_739_000)
     townships = _write(tmp_path, "t.geojson", names, shapes)
@@ -136,6 +138,8 @@ BAD_CASES = {
     "duplicate code": ["feature 2 '乙镇' code 350299001", "already used by feature 1"],
     "community outside": ["community feature 4 '四村' code 350299101202", "lies outside every township"],
     "community straddles": ["community feature 2 '二村' code 350299001201", "straddles 甲街道 and 乙镇"],
+    "community code of another township": ["community feature 2 '二村' code 350299101203",
+                                           "lies in 甲街道 (code 350299001), but its code does not start"],
     "township not covered": ["township feature 2 '乙镇'", "communities cover only 83.3%"],
 }
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from store import open_store
+from store import NotFound, open_store
 from store.backends import DEFAULT_SQLITE_PATH, database_url
 from store.migrate import head
 from store.models import SPATIAL_TABLES, Base
@@ -25,7 +25,7 @@ def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> Non
     store = open_store(database_url)
     assert store.revision() is None
     store.upgrade()
-    assert store.revision() == head() == "0003"
+    assert store.revision() == head() == "0004"
     assert _tables(store) == PRODUCT_TABLES | {"alembic_version"}
     store.upgrade()  # a second run changes nothing and does not fail
     assert store.revision() == head()
@@ -71,7 +71,7 @@ def test_downgrade_and_upgrade_round_trip(database_url: str, tiny_dir: Path) -> 
     store.upgrade()
     store.downgrade("0002")
     assert store.revision() == "0002"
-    assert not {"cases", "case_events", "reports", "quarantine"} & _tables(store)
+    assert not {"jurisdiction", "cases", "case_events", "reports", "quarantine"} & _tables(store)
     assert "townships" in _tables(store)
     store.downgrade("base")
     assert store.revision() is None
@@ -80,6 +80,18 @@ def test_downgrade_and_upgrade_round_trip(database_url: str, tiny_dir: Path) -> 
     assert _tables(store) == PRODUCT_TABLES | {"alembic_version"}
     loaded = store.seed_jurisdiction(tiny_dir)  # triggers and indexes work after the round trip
     assert loaded["cells"] == store.counts()["cells"] > 0
+    assert store.counts()["jurisdiction"] == 1
+
+
+def test_a_store_seeded_before_0004_says_it_lacks_its_jurisdiction(database_url: str, tiny_dir: Path) -> None:
+    store = open_store(database_url)
+    store.upgrade()
+    store.seed_jurisdiction(tiny_dir)
+    store.downgrade("0003")  # as if seeded by the code of revision 0003: townships, no jurisdiction row
+    store.upgrade()
+    assert not store.is_empty()
+    with pytest.raises(NotFound, match="seeded before schema revision 0004"):
+        store.jurisdiction_info()
 
 
 def test_sqlite_pragmas(sqlite_url: str) -> None:

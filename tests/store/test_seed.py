@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import shapely
 import sqlalchemy as sa
 
-from store import Conflict, InvalidData, open_store
+from store import Conflict, InvalidData, NotFound, open_store
 from store.jurisdiction import read_jurisdiction
 from store.models import Item
 
@@ -36,6 +37,27 @@ def test_seed_loads_every_file(database_url: str, tiny_dir: Path) -> None:
     assert not store.is_empty()
 
 
+def test_the_store_keeps_the_manifest(database_url: str, tiny_dir: Path) -> None:
+    """What the folder said about itself is answered by the store alone, the folder gone."""
+    manifest = json.loads((tiny_dir / "manifest.json").read_text())
+    store = open_store(database_url)
+    store.upgrade()
+    with pytest.raises(NotFound, match="no jurisdiction stored yet"):
+        store.jurisdiction_info()
+    before = datetime.now(UTC)
+    store.seed_jurisdiction(tiny_dir)
+    for path in tiny_dir.iterdir():
+        path.unlink()
+    info = store.jurisdiction_info()
+    seeded_at = info.pop("seeded_at")
+    assert info == {
+        "name": "tiny test city", "demo_boundaries": True, "metric_crs": "EPSG:4548", "cell_size_m": 100.0,
+        "generator": "tests/store/conftest.py", "seed": 1, "counts": manifest["counts"], "files": manifest["files"],
+    }
+    assert seeded_at.tzinfo is UTC and before - timedelta(seconds=1) <= seeded_at <= datetime.now(UTC)
+    assert store.counts()["jurisdiction"] == 1
+
+
 def test_reseed_is_refused_and_changes_nothing(database_url: str, tiny_dir: Path) -> None:
     store, _ = _seeded(database_url, tiny_dir)
     before = store.counts()
@@ -54,6 +76,7 @@ def test_seed_is_one_transaction(database_url: str, tiny_dir: Path) -> None:
         store.seed_jurisdiction(tiny_dir)
     assert store.is_empty()
     assert store.counts()["cells"] == 0 and store.counts()["items"] == 1
+    assert store.counts()["jurisdiction"] == 0
 
 
 def test_optional_files_may_be_absent(database_url: str, tiny_dir: Path, rewrite_manifest) -> None:
@@ -108,6 +131,25 @@ def test_bad_manifest_or_checksum_is_refused_naming_the_file(sqlite_url: str, ti
     with pytest.raises(InvalidData, match=message):
         store.seed_jurisdiction(tiny_dir)
     assert store.is_empty()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("demo_boundaries", None, r"'demo_boundaries' missing or not a boolean"),
+    ("demo_boundaries", "false", r"'demo_boundaries' missing or not a boolean"),
+    ("name", " ", r"'name' and 'metric_crs' must not be blank"),
+    ("metric_crs", 4548, r"'metric_crs' missing or not a string"),
+    ("cell_size_m", 0, r"'cell_size_m' must be a positive number of metres, not 0"),
+    ("seed", "350212", r"'seed' must be an integer or null"),
+])
+def test_manifest_facts_the_store_keeps_are_checked(tiny_dir: Path, key: str, value, message: str) -> None:
+    manifest = json.loads((tiny_dir / "manifest.json").read_text())
+    if value is None:
+        del manifest[key]
+    else:
+        manifest[key] = value
+    (tiny_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InvalidData, match=rf"manifest.json: {message}"):
+        read_jurisdiction(tiny_dir)
 
 
 def test_required_layer_missing_from_manifest(tiny_dir: Path) -> None:
