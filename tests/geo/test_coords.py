@@ -480,8 +480,9 @@ def test_cli_main_in_process_and_a_new_command_is_one_function(capsys) -> None:
     assert main(["convert", "--from", "wgs84", "--to", "gcj02", "116.404", "39.915"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert (printed["lon"], printed["lat"]) == pytest.approx((116.41024449916938, 39.91640428150164), abs=1e-9)
-    assert [add.__name__ for add in COMMANDS] == ["add_convert"]
-    assert "convert" in build_parser().format_help()
+    names = [add.__name__.removeprefix("add_") for add in COMMANDS]
+    assert "convert" in names
+    assert all(name in build_parser().format_help() for name in names)
 
 
 def test_cli_accepts_negative_longitudes() -> None:
