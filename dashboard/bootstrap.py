@@ -54,24 +54,11 @@ def prepare(jurisdiction: Path = DEFAULT_JURISDICTION, database_url: str | None 
     from dashboard.components import layer_cache, layer_sync
     from layers import registry
     from layers.tally import cell_tally
-    from store import open_store
+    from store.ready import open_ready_store
 
-    jurisdiction = Path(jurisdiction)
-    store = open_store(database_url)
-    with step(f"migrated the {store.backend} store {store!r}"):
-        store.upgrade()
-    if store.is_empty():
-        if not (jurisdiction / "manifest.json").exists():
-            from data.demo_city import generate
-
-            with step(f"generated the demo city in {jurisdiction}") as details:
-                details.update(generate(jurisdiction).get("counts", {}))
-        with step(f"seeded the store from {jurisdiction}") as details:
-            details.update(store.seed_jurisdiction(jurisdiction))
-    else:
-        counts = store.counts()
-        log.info("store already seeded: %s (%s not read)",
-                 ", ".join(f"{t} {counts.get(t, 0)}" for t in ("townships", "cells")), jurisdiction)
+    store = open_ready_store(database_url, Path(jurisdiction))
+    counts = store.counts()
+    log.info("store holds %s", ", ".join(f"{t} {counts.get(t, 0)}" for t in ("townships", "cells")))
     info = store.jurisdiction_info()
     log.info("jurisdiction %s: %s boundaries, seeded %s", info["name"],
              "demo" if info["demo_boundaries"] else "real", info["seeded_at"].isoformat(timespec="seconds"))

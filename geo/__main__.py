@@ -27,6 +27,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from typing import Any
 
 from pyproj import Geod
@@ -121,18 +122,14 @@ def run_locate(args: argparse.Namespace) -> int:
             frames[layer] = gpd.read_file(path)
         index = JurisdictionIndex.from_frames(**frames, near_m=args.near)
     else:
-        from store import StoreError, open_store
+        from store import StoreError
+        from store.ready import open_ready_store
 
-        store = open_store(args.database_url)
         try:
-            if store.is_empty():
-                raise ValueError("the store holds no jurisdiction yet: seed it (python -m store seed data/demo) "
-                                 "or pass --folder")
-            index = JurisdictionIndex.from_store(store, near_m=args.near)
+            with closing(open_ready_store(args.database_url)) as store:
+                index = JurisdictionIndex.from_store(store, near_m=args.near)
         except StoreError as exc:
             raise ValueError(f"cannot read the jurisdiction from the store: {exc}") from exc
-        finally:
-            store.close()
     names = ("x", "y") if args.crs == "cgcs2000-gk" else ("lon", "lat")
     given = [v if v == v and abs(v) != float("inf") else str(v) for v in (args.first, args.second)]  # valid JSON
     result = {"input": {names[0]: given[0], names[1]: given[1], "crs": args.crs},
@@ -254,27 +251,23 @@ def _gazetteer_frames_from_store(database_url: str | None) -> tuple[Any, Any, An
     import shapely
     import sqlalchemy as sa
 
-    from store import StoreError, open_store
+    from store import StoreError
     from store.models import Place, Road
+    from store.ready import open_ready_store
     from store.types import WKBOut
 
-    store = open_store(database_url)
     try:
-        if store.is_empty():
-            raise ValueError("the store holds no jurisdiction yet: seed it (python -m store seed data/demo) "
-                             "or pass --data DIR")
-        townships, communities = store.townships(), store.communities()
-        with store.session() as session:
-            roads = session.execute(sa.select(
-                Road.ref, Road.name, Road.kind, Road.township_code, Road.number_from, Road.number_to,
-                WKBOut(Road.geom))).all()
-            places = session.execute(sa.select(
-                Place.ref, Place.name, Place.kind, Place.category, Place.address, Place.township_code,
-                Place.community_code, WKBOut(Place.geom))).all()
+        with closing(open_ready_store(database_url)) as store:
+            townships, communities = store.townships(), store.communities()
+            with store.session() as session:
+                roads = session.execute(sa.select(
+                    Road.ref, Road.name, Road.kind, Road.township_code, Road.number_from, Road.number_to,
+                    WKBOut(Road.geom))).all()
+                places = session.execute(sa.select(
+                    Place.ref, Place.name, Place.kind, Place.category, Place.address, Place.township_code,
+                    Place.community_code, WKBOut(Place.geom))).all()
     except StoreError as exc:
         raise ValueError(f"cannot read the gazetteer from the store: {exc}") from exc
-    finally:
-        store.close()
     road_columns = ("id", "name", "kind", "township_code", "number_from", "number_to")
     place_columns = ("id", "name", "kind", "category", "address", "township_code", "community_code")
     road_frame = gpd.GeoDataFrame(
