@@ -1,0 +1,158 @@
+"""Any other table (generic CSV): a column mapping says which column holds which field.
+
+Input format
+------------
+A CSV (UTF-8, UTF-8 with BOM, GBK) or ``.xlsx`` with any headers, and a *column mapping* — a dict, or a small
+YAML file such as ``data/samples/generic_mapping.yaml``::
+
+    columns:                 # our field: the file's column
+      external_id: 编号       # optional: without it a record's id is a hash of its content
+      received_at: 上报时间   # optional: without it, when the file arrived
+      category: 问题类型      # required
+      description: 问题描述
+      address: 地点           # address, or lon + lat, or both
+      lon: 经度
+      lat: 纬度
+      reporter_name: 上报人
+      reporter_phone: 联系电话
+    crs: wgs84               # the system of lon/lat: wgs84 (default), gcj02 or bd09
+    categories:              # optional: this source's wording → item codes
+      乱扔垃圾: ZF008
+
+Mappable fields: ``external_id, received_at, occurred_at, category, description, address, lon, lat, crs``
+(a column naming each row's system), ``reporter_name, reporter_phone, reporter_id, priority, media,
+cell_code``. A dict without a ``columns`` key is read as the columns themselves. Every mapped column must be
+in the file's header. Categories go through ``categories`` first, then the ``generic_csv`` table of
+``data/sources/category_mappings.yaml`` (which also takes item codes and item names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingest import coordinates
+from ingest.categories import CategoryMap, CategoryMapError, default_map
+from ingest.channels.base import Channel, Context
+from ingest.fields import Rejection
+from ingest.payload import fingerprint
+from ingest.records import Record
+from ingest.report import SourceRef
+
+MAPPABLE = ("external_id", "received_at", "occurred_at", "category", "description", "address", "lon", "lat",
+            "crs", "reporter_name", "reporter_phone", "reporter_id", "priority", "media", "cell_code")
+
+
+class MappingError(ValueError):
+    """The column mapping itself is wrong (not the data): the message says which key."""
+
+
+class GenericCsv(Channel):
+    name = "generic_csv"
+    title = "通用表格"
+    formats = "CSV (UTF-8, UTF-8 with BOM, GBK) or Excel (.xlsx), with a column mapping"
+    fields: Mapping[str, tuple[str, ...]] = {}
+    required = ("category",)
+
+    def __init__(self, columns: Mapping[str, str] | None = None, crs: str = "wgs84",
+                 wording: Mapping[str, Any] | None = None):
+        self.fields = {name: (column,) for name, column in (columns or {}).items()}
+        self.required = tuple(n for n in ("external_id", "received_at", "category") if n in self.fields)
+        self.default_crs = crs
+        self.wording = dict(wording or {})
+        self._categories: tuple[int, CategoryMap] | None = None
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(self.fields)  # a mapped column that is not in the file is a mismatch of file and mapping
+
+    def configured(self, mapping: Any = None) -> GenericCsv:
+        if mapping is None:
+            raise MappingError("generic_csv needs a column mapping (a dict or a YAML file): which column is what")
+        return from_mapping(mapping)
+
+    def external_id(self, record: Record) -> str:
+        if "external_id" in self.fields:
+            return super().external_id(record)
+        return "sha1:" + fingerprint(record.raw)
+
+    def duplicate(self, record: Record, external_id: str, first: SourceRef) -> str:
+        if "external_id" in self.fields:
+            return super().duplicate(record, external_id, first)
+        return f"same content as {first}: sent twice"
+
+    def category(self, record: Record, context: Context) -> tuple[str, str]:
+        if self.wording:
+            key = id(context.categories)
+            if self._categories is None or self._categories[0] != key:
+                wording = {**_base_wording(context.categories), **self.wording}
+                self._categories = (key, context.categories.with_wording(self.name, wording))
+            context = Context(self._categories[1], context.received_at)
+        return super().category(record, context)
+
+
+def from_mapping(mapping: Mapping[str, Any] | str | Path) -> GenericCsv:
+    """A generic channel for one column mapping (a dict, or the path of a YAML file holding one).
+
+    Raises
+    ------
+    MappingError
+        Unknown field names, no category column, no location columns, lon without lat, an unknown ``crs``,
+        category wording pointing at items that do not exist.
+    """
+    if isinstance(mapping, str | Path):
+        path = Path(mapping)
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise MappingError(f"cannot read the column mapping {path}: {exc}") from None
+        mapping = document or {}
+    if not isinstance(mapping, Mapping):
+        raise MappingError(f"a column mapping is a dict of field → column, not {type(mapping).__name__}")
+    if "columns" in mapping:
+        extra = sorted(set(mapping) - {"columns", "crs", "categories", "name", "description"})
+        if extra:
+            raise MappingError(f"unknown key(s) in the column mapping: {', '.join(map(str, extra))} "
+                               "(expected columns, crs, categories, name, description)")
+        if not isinstance(mapping["columns"], Mapping):
+            raise MappingError("columns of the column mapping must be a dict of field → column")
+        columns, crs_name, wording = dict(mapping["columns"]), mapping.get("crs") or "wgs84", mapping.get("categories")
+    else:
+        columns, crs_name, wording = dict(mapping), "wgs84", None
+    unknown = sorted(set(columns) - set(MAPPABLE))
+    if unknown:
+        raise MappingError(f"unknown field(s) in the column mapping: {', '.join(map(str, unknown))} "
+                           f"(mappable: {', '.join(MAPPABLE)})")
+    for name, column in columns.items():
+        if not isinstance(column, str) or not column.strip():
+            raise MappingError(f"the column for {name} must be a header name, not {column!r}")
+    if "category" not in columns:
+        raise MappingError("the column mapping has no category column: reports must be classified")
+    if ("lon" in columns) != ("lat" in columns):
+        raise MappingError("the column mapping names lon without lat (or lat without lon)")
+    if "address" not in columns and "lon" not in columns:
+        raise MappingError("the column mapping has no location: map address, or lon and lat")
+    try:
+        crs = coordinates.coordinate_system(crs_name)
+    except Rejection as exc:
+        raise MappingError(f"crs of the column mapping: {exc}") from None
+    if wording is not None and not isinstance(wording, Mapping):
+        raise MappingError("categories of the column mapping must be a dict of wording → item code")
+    channel = GenericCsv(columns, crs, wording)
+    if wording:
+        try:
+            default_map().with_wording(channel.name, wording)
+        except CategoryMapError as exc:
+            raise MappingError(str(exc)) from None
+    return channel
+
+
+def _base_wording(categories: CategoryMap) -> dict[str, Any]:
+    table = categories.tables.get(GenericCsv.name)
+    return dict(table.wording) if table else {}
+
+
+CHANNEL = GenericCsv()
