@@ -29,6 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SQLITE_PATH = REPO_ROOT / "data" / "command_center.sqlite"
 
 BBox = tuple[float, float, float, float]
+WRITE_OPTION = "store_writes"
+"""Execution option of a connection whose transaction will write after reading (see :meth:`Store.transaction`)."""
 
 
 class Backend:
@@ -96,7 +98,11 @@ class SqliteBackend(Backend):
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # A writer that reads first (a case transition) takes the write lock at BEGIN: in WAL mode a
+            # read transaction that later tries to write after another commit fails with "database is
+            # locked" instead of waiting, while BEGIN IMMEDIATE waits its turn and then reads fresh data.
+            write = connection.get_execution_options().get(WRITE_OPTION)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
 

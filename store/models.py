@@ -277,7 +277,13 @@ class PatrolShift(Base):
 
 
 class User(Base):
-    """A person who signs in; ``township_code`` scopes a township user, blank for the district."""
+    """A person who signs in; ``township_code`` scopes a township user, blank for the district.
+
+    What :class:`cases.permissions.Actor` needs beyond the role and township: the team an officer or team
+    leader acts for (``team_code``; a team leader also acts for its sub-teams, resolved by
+    :func:`store.casework.actor_for`), a liaison's ``department``, and for an officer the ``officer_code``
+    that the audit trail records as the actor (so activity counts per officer, see :mod:`store.kpis`).
+    """
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -286,6 +292,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String)
     township_code: Mapped[str | None] = mapped_column(ForeignKey("townships.code"))
     password_hash: Mapped[str] = mapped_column(String)
+    team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code"))
+    department: Mapped[str | None] = mapped_column(String)
+    officer_code: Mapped[str | None] = mapped_column(ForeignKey("officers.code"))
 
 
 # ------------------------------------------------------------------------------------------------ casework
@@ -296,7 +305,7 @@ class Report(Spatial, Base):
     recognised; several reports may point to one case."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    __table_args__ = (UniqueConstraint("channel", "external_id"), Index(None, "township_code", "received_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String)
     external_id: Mapped[str] = mapped_column(String)
@@ -320,10 +329,21 @@ class Report(Spatial, Base):
 
 
 class Case(Spatial, Base):
-    """案件: one real-world problem followed around the closed loop."""
+    """案件: one real-world problem followed around the closed loop.
+
+    The row is a cache of the case's audit trail, written only by :mod:`store.casework` in the transaction
+    that appends the event: ``version`` is the seq of the latest event (optimistic concurrency: an update
+    says ``WHERE version = :seen``); status … ``handled_late`` are what :func:`cases.replay.replay` of the
+    trail gives (:func:`store.casework.state_columns`); the step times and counters are folded from the
+    events (:func:`store.casework.step_columns`). :mod:`store.kpis` aggregates these columns in SQL.
+    """
 
     __tablename__ = "cases"
-    __table_args__ = (Index(None, "township_code", "status"), Index(None, "status", "deadline_at"))
+    __table_args__ = (
+        Index(None, "township_code", "status"),
+        Index(None, "status", "deadline_at"),
+        Index(None, "township_code", "opened_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String, unique=True)
     status: Mapped[str] = mapped_column(String)
@@ -336,19 +356,46 @@ class Case(Spatial, Base):
     zone_code: Mapped[str | None] = mapped_column(ForeignKey("zones.code"))
     cell_code: Mapped[str | None] = mapped_column(ForeignKey("cells.code"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # earliest running clock's deadline
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     current_team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code"), index=True)
     supervised: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 督办
     suspended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 挂起
     geom: Mapped[Any | None] = mapped_column(Geometry("POINT"))
+    # revision 0005: the cached state of the closed loop
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    channel: Mapped[str | None] = mapped_column(String)  # the channel of the report that opened the case
+    department: Mapped[str | None] = mapped_column(String)  # transferred to (移送)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # time of the latest event
+    supervision_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0, 1 一般 … 3 挂牌
+    rework_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 返工
+    redispatch_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 改派 to another team
+    transfer_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 移送
+    extension: Mapped[str] = mapped_column(String, default="none", server_default="none")  # latest request
+    extension_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # approved 延期
+    extended_hours: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first accept
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first dispatch or whistle
+    transferred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first transfer
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first arrival
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # latest handling (after any rework)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # latest verification
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # a clock past its limit
+    handled_late: Mapped[bool | None] = mapped_column(Boolean)  # the handle clock, once stopped, past its limit
 
 
 class CaseEvent(Base):
-    """全过程记录: one step of a case. Append-only — the database refuses UPDATE and DELETE."""
+    """全过程记录: one step of a case. Append-only — the database refuses UPDATE and DELETE.
+
+    The columns are :meth:`cases.events.Event.to_record` (``role``, ``client_address`` and ``payload``
+    since revision 0005; events written before it have none). ``(case_id, seq)`` is unique: two people
+    moving one case at once make a conflict, not a fork.
+    """
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (UniqueConstraint("case_id", "seq"), Index(None, "actor", "at"), Index(None, "at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     seq: Mapped[int] = mapped_column(Integer)
@@ -359,6 +406,9 @@ class CaseEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String)
     note: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[Any | None] = mapped_column(JSONDocument())
+    role: Mapped[str | None] = mapped_column(String)
+    client_address: Mapped[str | None] = mapped_column(String)
+    payload: Mapped[Any | None] = mapped_column(JSONDocument())
 
 
 class QuarantinedRecord(Base):

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import migrate, queries
-from store.backends import Backend, backend_for
+from store.backends import WRITE_OPTION, Backend, backend_for
 from store.errors import Conflict, InvalidData, NotFound, StoreError, Unavailable
 from store.jurisdiction import read_jurisdiction
 from store.models import Base, Cell, Community, JurisdictionInfo, Officer, Team, Township, Zone
@@ -198,6 +198,21 @@ class Store:
         """
         with self._errors(), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[Connection]:
+        """A Core connection in a transaction: committed when the block ends, rolled back if it raises.
+
+        ``write=True`` for a transaction that reads, then writes what it read (a case transition): on
+        SQLite it takes the write lock at its start (``BEGIN IMMEDIATE``), so concurrent writers queue
+        instead of failing; PostgreSQL needs nothing more (the writer guards its UPDATE with what it read).
+        Database errors leave it as :mod:`store.errors`.
+        """
+        with self._errors(), self.engine.connect() as conn:
+            if write:
+                conn = conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
 
     def close(self) -> None:
         """Close every pooled connection (the store can still be used; it reconnects)."""
