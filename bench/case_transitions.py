@@ -21,12 +21,9 @@ Target: p99 ≤ 20 ms for a warm transition.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,11 +33,11 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import DEFAULT_POSTGIS_URL, demo_city, scratch_database  # noqa: E402
 from cases import Actor, Role  # noqa: E402
 from store import open_store  # noqa: E402
 from store.casework import CaseService  # noqa: E402
 
-DEFAULT_POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 T0 = datetime(2026, 10, 12, 1, 0, tzinfo=UTC)
 EVIDENCE = ["https://evidence.invalid/bench.jpg"]
 
@@ -49,29 +46,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=450, help="cases taken round the loop (6 steps each)")
     parser.add_argument("--folder", type=Path, help="a jurisdiction folder (default: generate the demo city)")
-    parser.add_argument("--postgis-url", default=os.environ.get("TEST_POSTGIS_URL", DEFAULT_POSTGIS_URL),
+    parser.add_argument("--postgis-url", default=DEFAULT_POSTGIS_URL,
                         help="a PostgreSQL server where a throw-away database may be created")
     args = parser.parse_args()
 
-    admin = sa.create_engine(args.postgis_url, isolation_level="AUTOCOMMIT")
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'create database "{name}"')
-    url = sa.engine.make_url(args.postgis_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        with tempfile.TemporaryDirectory(prefix="transition-bench-") as scratch:
-            folder = args.folder or _demo_city(Path(scratch) / "demo")
-            store = open_store(url)
-            with store.engine.begin() as conn:
-                conn.exec_driver_sql("create extension if not exists postgis")
-            store.upgrade()
-            store.seed_jurisdiction(folder)
-            _run(store, url, args.cases)
-            store.close()
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
-        admin.dispose()
+    with scratch_database(args.postgis_url) as url, demo_city(args.folder) as folder:
+        store = open_store(url)
+        store.upgrade()
+        store.seed_jurisdiction(folder)
+        _run(store, url, args.cases)
+        store.close()
 
 
 def _run(store, url: str, cases: int) -> None:  # noqa: ANN001 - a store.Store
@@ -146,11 +130,6 @@ def _line(label: str, seconds: list[float]) -> None:
     print(f"{label:<52} {statistics.median(ms):>7.2f} {_pct(seconds, 99):>7.2f} {max(ms):>7.2f} {len(ms):>6}")
 
 
-def _demo_city(out: Path) -> Path:
-    from data.demo_city import generate
-
-    generate(out)
-    return out
 
 
 

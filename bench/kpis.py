@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,10 +38,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import DEFAULT_POSTGIS_URL, demo_city, scratch_database  # noqa: E402
 from store import open_store  # noqa: E402
 from store.kpis import kpis  # noqa: E402
 
-DEFAULT_POSTGIS_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 START = datetime(2026, 9, 30, 16, 0, tzinfo=UTC)  # 2026-10-01 00:00 in Shanghai
 DAYS = 30
 CHANNELS = np.array(["12345", "12319", "grid", "patrol", "110"])
@@ -60,33 +57,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=350212)
     parser.add_argument("--folder", type=Path, help="a jurisdiction folder (default: generate the demo city)")
-    parser.add_argument("--postgis-url", default=os.environ.get("TEST_POSTGIS_URL", DEFAULT_POSTGIS_URL),
+    parser.add_argument("--postgis-url", default=DEFAULT_POSTGIS_URL,
                         help="a PostgreSQL server where a throw-away database may be created")
     args = parser.parse_args()
 
-    admin = sa.create_engine(args.postgis_url, isolation_level="AUTOCOMMIT")
-    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'create database "{name}"')
-    url = sa.engine.make_url(args.postgis_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        with tempfile.TemporaryDirectory(prefix="kpi-bench-") as scratch:
-            folder = args.folder or _demo_city(Path(scratch) / "demo")
-            store = open_store(url)
-            with store.engine.begin() as conn:
-                conn.exec_driver_sql("create extension if not exists postgis")
-            store.upgrade()
-            store.seed_jurisdiction(folder)
-            started = time.perf_counter()
-            rows = _fill(store, url, args.cases, args.spread_days, np.random.default_rng(args.seed))
-            print(f"filled by COPY in {time.perf_counter() - started:.1f} s: "
-                  + ", ".join(f"{table} {n:,}" for table, n in rows.items()), flush=True)
-            _measure(store, url, args.runs)
-            store.close()
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
-        admin.dispose()
+    with scratch_database(args.postgis_url) as url, demo_city(args.folder) as folder:
+        store = open_store(url)
+        store.upgrade()
+        store.seed_jurisdiction(folder)
+        started = time.perf_counter()
+        rows = _fill(store, url, args.cases, args.spread_days, np.random.default_rng(args.seed))
+        print(f"filled by COPY in {time.perf_counter() - started:.1f} s: "
+              + ", ".join(f"{table} {n:,}" for table, n in rows.items()), flush=True)
+        _measure(store, url, args.runs)
+        store.close()
 
 
 # ------------------------------------------------------------------------------------------------ rows
@@ -259,11 +243,6 @@ def _line(label: str, seconds: list[float]) -> None:
     print(f"{label:<56} {statistics.median(seconds):>8.3f} {min(seconds):>8.3f} {max(seconds):>8.3f}", flush=True)
 
 
-def _demo_city(out: Path) -> Path:
-    from data.demo_city import generate
-
-    generate(out)
-    return out
 
 
 if __name__ == "__main__":
