@@ -305,7 +305,8 @@ class Report(Spatial, Base):
     recognised; several reports may point to one case."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("channel", "external_id"), Index(None, "township_code", "received_at"))
+    __table_args__ = (UniqueConstraint("channel", "external_id"), Index(None, "township_code", "received_at"),
+                      Index(None, "location_status", "received_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String)
     external_id: Mapped[str] = mapped_column(String)
@@ -326,6 +327,19 @@ class Report(Spatial, Base):
     cell_code: Mapped[str | None] = mapped_column(ForeignKey("cells.code"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     geom: Mapped[Any | None] = mapped_column(Geometry("POINT"))
+    # revision 0006: what the ingest pipeline knows (see store.intake)
+    source_ref: Mapped[Any | None] = mapped_column(JSONDocument())  # file, row or record, sheet
+    notes: Mapped[Any | None] = mapped_column(JSONDocument())  # what normalising and locating did
+    reporter_id: Mapped[str | None] = mapped_column(String)  # staff number of a grid worker, supervisor, officer
+    channel_cell_code: Mapped[str | None] = mapped_column(String)  # the channel's own grid cell, as given
+    original_x: Mapped[float | None] = mapped_column(Float)  # the position as given …
+    original_y: Mapped[float | None] = mapped_column(Float)
+    original_crs: Mapped[str | None] = mapped_column(String)  # … in this system (wgs84, gcj02, EPSG:4548 …)
+    location_status: Mapped[str | None] = mapped_column(String)  # located | geocoded | needs_manual | placed
+    location_confidence: Mapped[float | None] = mapped_column(Float)
+    location_reason: Mapped[str | None] = mapped_column(Text)  # why it waits for manual location
+    location_candidates: Mapped[Any | None] = mapped_column(JSONDocument())  # what the operator may choose
+    link_reason: Mapped[Any | None] = mapped_column(JSONDocument())  # opened, duplicate (why), split, placed
 
 
 class Case(Spatial, Base):
@@ -415,7 +429,8 @@ class QuarantinedRecord(Base):
     """A record a channel sent that could not be used: kept whole with the reason, to fix and re-submit."""
 
     __tablename__ = "quarantine"
-    __table_args__ = (Index(None, "status", "received_at"),)
+    __table_args__ = (Index(None, "status", "received_at"), Index(None, "fingerprint", unique=True),
+                      Index(None, "channel", "external_id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String)
     raw_payload: Mapped[bytes] = mapped_column(LargeBinary)  # the bytes as received: maybe GBK, maybe broken
@@ -425,6 +440,12 @@ class QuarantinedRecord(Base):
     status: Mapped[str] = mapped_column(String, default="open", server_default="open")  # open | fixed | discarded
     fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resubmitted_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    # revision 0006
+    source_ref: Mapped[Any | None] = mapped_column(JSONDocument())  # file, row or record, sheet
+    external_id: Mapped[str | None] = mapped_column(String)  # the record's own id, when it could be read
+    record: Mapped[Any | None] = mapped_column(JSONDocument())  # a readable view of the raw bytes
+    stage: Mapped[str] = mapped_column(String, default="parse", server_default="parse")  # parse | locate | store
+    fingerprint: Mapped[str | None] = mapped_column(String)  # sha256 of channel, source, raw: unique
 
 
 SPATIAL_TABLES: tuple[str, ...] = tuple(
