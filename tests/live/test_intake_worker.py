@@ -34,7 +34,7 @@ def client(redis_url: str) -> Iterator[redis.Redis]:
     c.close()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = 120.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
