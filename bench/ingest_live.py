@@ -191,6 +191,12 @@ def measure(args: argparse.Namespace, handler: str, client: redis.Redis, redis_u
         print(f"latency append → stored and announced, ms: p50 {pct(values, 50):.1f}  p90 {pct(values, 90):.1f}  "
               f"p99 {pct(values, 99):.1f}  max {values[-1] * 1000:.1f}  (n={len(values)})")
         print(f"seconds of the run whose own p99 passed 500 ms: {slow_seconds} of {len(by_second)}")
+        first = min(by_second)
+        windows: dict[int, list[float]] = {}
+        for second, window_values in by_second.items():
+            windows.setdefault((second - first) // 30, []).extend(window_values)
+        print("by 30-s window (p50/p99 ms): " + "  ".join(
+            f"{k * 30}s {pct(sorted(v), 50):.0f}/{pct(sorted(v), 99):.0f}" for k, v in sorted(windows.items())))
         ok50, ok99 = pct(values, 50) <= 100, pct(values, 99) <= 500
         print(f"targets: p50 ≤ 100 ms {'met' if ok50 else 'MISSED'}, p99 ≤ 500 ms {'met' if ok99 else 'MISSED'}")
     print(f"stored rows: {stored_rows(handler, database_url)}")

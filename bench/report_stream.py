@@ -2,9 +2,10 @@
 
 Problems (*incidents*) happen at places of the gazetteer — many at markets, schools, metro exits,
 construction sites, restaurants, few at an ordinary building — with an enforcement item that suits the
-place (vending at a market gate, dust at a construction site, fumes at a restaurant). Each incident lasts a
-while (a street vendor an hour or two, a pile of rubble days) and is reported once or several times during
-that time, by different channels, each in its own way:
+place (vending at a market gate, dust at a construction site, fumes at a restaurant). Each incident lasts
+until it is handled — about half its item's time limit (items.yaml), so hours for open burning, a day for a
+vendor, days for fumes — and is reported once or several times meanwhile, by different channels, each in
+its own way:
 
 =============  =========================================================  ===================================
 channel        location                                                   description
@@ -18,8 +19,10 @@ patrol         WGS-84 GPS, ~10 m noise                                    office
 =============  =========================================================  ===================================
 
 Two reports are duplicates exactly when they belong to one incident; *hard negatives* come for free: two
-vendors at one market gate in one afternoon, the same problem again the next day, fumes and a barbecue at
-one restaurant. Points are placed on the side of the place the text names (东门 is east of it).
+vendors at two gates of one market in one afternoon selling different things, the same problem again once
+the first was handled, fumes and a barbecue at one restaurant. Points are placed on the side of the place
+the text names (东门 is east of it); 30 % of reports name no side (门口, 附近). Now and then a further report
+is filed under a neighbouring item (:data:`CONFUSED`).
 
     from bench.report_stream import report_stream
     stream = report_stream(Path("data/demo"), n=50_000, seed=350212)

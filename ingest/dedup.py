@@ -9,30 +9,34 @@ within the hour. A new report joins an *open* case when all of these hold:
   (``time_limit_hours`` of items.yaml, 2 h for open burning … 5 days for pricing): a report that comes
   within the time the item may take to handle concerns the case that is (or should be) being handled;
 - **category** — the same enforcement item, or a *related* one: items of the same domain (执法领域) of
-  ``data/sources/items.yaml`` (店外经营 and 占道经营 are both 市容环境);
+  ``data/sources/items.yaml`` (店外经营 and 占道经营 are both 市容环境), with the case's item's windows;
 - **text** — the descriptions say the same thing (:func:`text_similarity`): channel boilerplate removed,
-  the mean of rapidfuzz's partial ratio (the best-aligned stretch: ``东门卖水果的`` in both) and the cosine
+  half rapidfuzz's partial ratio (the best-aligned stretch: ``东门卖水果的`` in both) and the cosine
   of character bigrams weighted by how rare they are among recent reports (:class:`TextStats`: a shared
   ``卖海鲜`` counts, a shared ``占道经营`` hardly). A report without a description joins only the same
   item, within half of both windows.
 
 Distances are per item (:data:`DISTANCE_M`, else per domain :data:`DOMAIN_DISTANCE_M`): a street vendor is
-reported within ~150 m, a parked car within 80 m; smoke and noise are noticed from several hundred metres. Among several cases that qualify, the report joins the one with the best
-score — text 70 %, closeness 20 %, recency 10 %, less 0.05 for a related rather than the same item — and
-only when that score reaches :data:`MIN_SCORE`. Every link records why: distance in metres, minutes, text
-similarity and the score (:class:`Link`), and an operator can split reports off again (:func:`split`).
+reported within ~150 m, a parked car within 80 m; smoke and noise are noticed from several hundred metres.
+Among the cases that qualify the report joins the one with the best score — text 70 %, closeness 20 %,
+recency 10 %, less 0.05 for a related rather than the same item and 0.1 when the texts name different
+sides of a place (东门 and 北侧) — and only when that score reaches :data:`MIN_SCORE`. Every link records
+why: distance in metres, minutes, text similarity and the score (:class:`Link`), and an operator can split
+reports off again (:func:`split`). ``python bench/dedup_quality.py`` measures precision and recall, and
+prints what other least scores would give.
 
 The search is vectorised: per related group, the open cases and the new reports are bucketed on a grid of
 (x, y, time) whose step is the group's largest window, so each report is compared only with what lies in
-its own and the 26 neighbouring buckets; only the pairs that survive the exact distance, time and category
-tests have their texts compared. Reports of one batch are taken in arrival order, so a later report may
-join a case an earlier report of the same batch opens.
+its own and the 26 neighbouring buckets; only the pairs that survive the distance, time and category tests
+have their texts compared (vectorised: rapidfuzz ``cpdist``, a sparse bigram matrix). Reports of one batch
+are then taken in arrival order, so a later report may join a case an earlier report of the same batch
+opened or joined.
 
 >>> rules = DedupRules.from_items()
 >>> rules.window("ZF004", "ZF001"), rules.window("ZF001", "ZF017") is None
 (Window(distance_m=100.0, minutes=4320.0), True)
 >>> round(text_similarity("凤山市场东门有卖水果的流动摊贩占道经营", "巡查发现凤山市场东门卖水果的小贩占用人行道摆卖"), 2)
-0.63
+0.62
 
 Pure: arrays in, decisions out; the pipeline loads the open cases from the store and writes the links.
 
@@ -159,28 +163,56 @@ class TextStats:
     def weight(self, gram: str) -> float:
         return float(np.log((1 + self.documents) / (1 + self.frequency.get(gram, 0))) + 1.0)
 
+    def weights(self, grams: Sequence[str]) -> np.ndarray:
+        """:meth:`weight` of many bigrams at once."""
+        frequency = self.frequency
+        df = np.fromiter((frequency.get(g, 0) for g in grams), float, len(grams))
+        return np.log((1 + self.documents) / (1 + df)) + 1.0
+
 
 def text_similarity(a: str | None, b: str | None, stats: TextStats | None = None,
                     partial_share: float | None = None) -> float | None:
     """How alike two descriptions are, 0–1 (None when either says nothing once boilerplate is removed).
 
-    The mean of rapidfuzz's partial ratio and the weighted bigram cosine (see the module docstring);
-    ``stats`` gives the weights (uniform without).
+    A share (:data:`PARTIAL_SHARE`) of rapidfuzz's partial ratio plus the rest of the weighted bigram cosine
+    (see the module docstring); ``stats`` gives the weights (uniform without).
     """
     first, second = normalise_text(a), normalise_text(b)
     if not first or not second:
         return None
-    return _similarity(first, second, stats, PARTIAL_SHARE if partial_share is None else partial_share)
+    vectors = _Vectors(np.array([first, second], object), stats)
+    return vectors.similarity(0, 1, PARTIAL_SHARE if partial_share is None else partial_share)
 
 
-def _similarity(first: str, second: str, stats: TextStats | None, partial_share: float) -> float:
-    """:func:`text_similarity` of two normalised, non-empty texts (one pair; :func:`_similarities` for many)."""
-    weight = stats.weight if stats is not None else (lambda gram: 1.0)
-    a, b = set(bigrams(first)), set(bigrams(second))
-    dot = sum(weight(g) ** 2 for g in a & b)
-    norm = math.sqrt(sum(weight(g) ** 2 for g in a)) * math.sqrt(sum(weight(g) ** 2 for g in b))
-    cosine = dot / norm if norm else 0.0
-    return partial_share * fuzz.partial_ratio(first, second) / 100.0 + (1.0 - partial_share) * cosine
+class _Vectors:
+    """Weighted bigram vectors of normalised texts, built on demand and kept (one batch's worth)."""
+
+    def __init__(self, texts: np.ndarray, stats: TextStats | None) -> None:
+        self.texts = texts
+        self.stats = stats
+        self._weights: dict[str, float] = {}
+        self._vectors: dict[int, tuple[dict[str, float], float]] = {}
+
+    def vector(self, index: int) -> tuple[dict[str, float], float]:
+        found = self._vectors.get(index)
+        if found is None:
+            grams = set(bigrams(self.texts[index]))
+            unknown = [g for g in grams if g not in self._weights]
+            if unknown:
+                values = self.stats.weights(unknown) if self.stats is not None else np.ones(len(unknown))
+                self._weights.update(zip(unknown, values.tolist(), strict=True))
+            vector = {g: self._weights[g] ** 2 for g in grams}
+            found = self._vectors[index] = (vector, math.sqrt(sum(vector.values())))
+        return found
+
+    def similarity(self, a: int, b: int, partial_share: float) -> float:
+        (first, norm_a), (second, norm_b) = self.vector(a), self.vector(b)
+        if len(first) > len(second):
+            first, second = second, first
+        dot = sum(w for g, w in first.items() if g in second)
+        cosine = dot / (norm_a * norm_b) if norm_a and norm_b else 0.0
+        partial = fuzz.partial_ratio(self.texts[a], self.texts[b]) / 100.0
+        return partial_share * partial + (1.0 - partial_share) * cosine
 
 
 def _similarities(texts: np.ndarray, left: np.ndarray, right: np.ndarray, stats: TextStats | None,
@@ -191,15 +223,15 @@ def _similarities(texts: np.ndarray, left: np.ndarray, right: np.ndarray, stats:
     partial = process.cpdist(texts[left].tolist(), texts[right].tolist(), scorer=fuzz.partial_ratio) / 100.0
     used, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
     columns: dict[str, int] = {}
-    indptr, indices, data = [0], [], []
+    indptr, indices = [0], []
     for text in texts[used].tolist():
-        grams = set(bigrams(text))
-        for gram in grams:
+        for gram in set(bigrams(text)):
             indices.append(columns.setdefault(gram, len(columns)))
-            data.append(stats.weight(gram) if stats is not None else 1.0)
         indptr.append(len(indices))
-    matrix = sparse.csr_matrix((np.asarray(data), np.asarray(indices, np.int64), np.asarray(indptr, np.int64)),
-                               shape=(len(used), max(len(columns), 1)))
+    column_weights = stats.weights(list(columns)) if stats is not None else np.ones(len(columns))
+    index_array = np.asarray(indices, np.int64)
+    matrix = sparse.csr_matrix((column_weights[index_array] if len(index_array) else np.empty(0), index_array,
+                                np.asarray(indptr, np.int64)), shape=(len(used), max(len(columns), 1)))
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     matrix = sparse.diags(1.0 / norms) @ matrix
@@ -292,25 +324,37 @@ class OpenCases:
         return len(self.ids)
 
     def add(self, ids: Sequence[int] | np.ndarray, x: Any, y: Any, t: Any, items: Sequence[str | None],
-            texts: Sequence[str | None]) -> None:
+            texts: Sequence[str | None], normalised: bool = False) -> None:
         """Add cases (``x``, ``y``: the opening report's metric position; ``t``: the latest report's time, seconds
-        since the epoch; ``texts``: the opening report's description as given)."""
+        since the epoch; ``texts``: the opening report's description as given, or already through
+        :func:`normalise_text` when ``normalised``)."""
         self.ids = np.concatenate([self.ids, np.asarray(ids, np.int64)])
         self.x = np.concatenate([self.x, np.asarray(x, float)])
         self.y = np.concatenate([self.y, np.asarray(y, float)])
         self.t = np.concatenate([self.t, np.asarray(t, np.int64)])
         self.items = np.concatenate([self.items, np.asarray(list(items), object)])
-        self.texts = np.concatenate([self.texts, np.asarray([normalise_text(s) for s in texts], object)])
+        texts = list(texts) if normalised else [normalise_text(s) for s in texts]
+        self.texts = np.concatenate([self.texts, np.asarray(texts, object)])
 
     def touch(self, latest: Mapping[int, int]) -> None:
         """Move cases' latest-report times forward (case id → seconds since the epoch)."""
-        if not latest:
+        if not latest or not len(self.ids):
             return
-        position = {int(case): k for k, case in enumerate(self.ids.tolist())}
-        for case, at in latest.items():
-            k = position.get(int(case))
-            if k is not None and at > self.t[k]:
-                self.t[k] = at
+        ids = np.fromiter(latest.keys(), np.int64, len(latest))
+        at = np.fromiter(latest.values(), np.int64, len(latest))
+        order = np.argsort(self.ids, kind="stable")
+        where = np.searchsorted(self.ids, ids, sorter=order)
+        found = where < len(self.ids)
+        rows = order[np.minimum(where, len(self.ids) - 1)]
+        found &= self.ids[rows] == ids
+        rows, at = rows[found], at[found]
+        self.t[rows] = np.maximum(self.t[rows], at)
+
+    def near(self, start: int, end: int) -> OpenCases:
+        """The cases whose latest report lies in ``[start, end]`` (seconds since the epoch), as a new table."""
+        rows = np.flatnonzero((self.t >= start) & (self.t <= end))
+        return OpenCases(self.ids[rows], self.x[rows], self.y[rows], self.t[rows].copy(), self.items[rows],
+                         self.texts[rows])
 
     def remove(self, ids: Collection[int]) -> None:
         """Forget cases (closed, rejected, or found closed when a report wanted to join them)."""
@@ -338,7 +382,7 @@ class Decisions:
     links: list[Link | None]
     latest: dict[int, int] = field(default_factory=dict)
     """Open cases (from before the batch) that reports joined: case id → the latest report's time."""
-    new_latest: NDArray[np.int64] | None = None
+    new_latest: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     """For each report that opens a case, the time of that case's latest report in the batch."""
 
     @property
@@ -363,7 +407,7 @@ def epoch_seconds(times: Sequence[datetime]) -> NDArray[np.int64]:
 
 
 def assign(x: Any, y: Any, t: Any, items: Sequence[str | None], texts: Sequence[str | None], open_cases: OpenCases,
-           rules: DedupRules, stats: TextStats | None = None) -> Decisions:
+           rules: DedupRules, stats: TextStats | None = None, normalised: bool = False) -> Decisions:
     """Decide, for a batch of located reports, which join an open case and which open a new one.
 
     Parameters
@@ -380,25 +424,29 @@ def assign(x: Any, y: Any, t: Any, items: Sequence[str | None], texts: Sequence[
         Windows, related groups, score.
     stats
         Bigram frequencies of recent texts (the caller adds the batch's texts first); uniform weights without.
+    normalised
+        ``texts`` went through :func:`normalise_text` already.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     t = np.asarray(t, np.int64)
     n = len(x)
     items_arr = np.asarray(list(items), object)
-    texts_arr = np.asarray([normalise_text(s) for s in texts], object)
+    texts_arr = np.asarray(list(texts) if normalised else [normalise_text(s) for s in texts], object)
     opens = np.ones(n, bool)
     case_id = np.full(n, _NEW, np.int64)
     opener = np.full(n, _NEW, np.int64)
     links: list[Link | None] = [None] * n
     if n == 0:
-        return Decisions(opens, case_id, opener, links)
+        return Decisions(opens, case_id, opener, links, {}, t.copy())
     order = np.argsort(t, kind="stable")
     rank = np.empty(n, np.int64)
     rank[order] = np.arange(n)
+    reach = int(rules.largest.minutes * 60 * 2)
+    open_cases = open_cases.near(int(t.min()) - reach, int(t.max()) + reach)  # only these can be joined
 
     found = _candidate_pairs(x, y, t, items_arr, open_cases, rules, rank)
     if found is None:
-        return Decisions(opens, case_id, opener, links)
+        return Decisions(opens, case_id, opener, links, {}, t.copy())
     query, target, item_ids, window_d, window_m = found
     m = len(open_cases)
     all_texts = np.concatenate([open_cases.texts, texts_arr])
@@ -420,6 +468,8 @@ def assign(x: Any, y: Any, t: Any, items: Sequence[str | None], texts: Sequence[
     t_list = t.tolist()
     best: tuple[float, int, float, float, float, bool] | None = None
     texts_of = all_texts.tolist()
+    vectors = _Vectors(all_texts, stats)
+    case_similarity: dict[tuple[int, int], float] = {}
     sides: dict[int, frozenset[str]] = {}
 
     def side_of(index: int) -> frozenset[str]:
@@ -439,8 +489,12 @@ def assign(x: Any, y: Any, t: Any, items: Sequence[str | None], texts: Sequence[
             same = ids[c] == ids[me]
             sim = sim_of[position]
             if c != j and d <= wd and gap <= wm:  # j stands for the case it joined: compare with the case's text
-                sim = (_similarity(texts_of[me], texts_of[c], stats, rules.partial_share)
-                       if texts_of[me] and texts_of[c] else math.nan)
+                if not (texts_of[me] and texts_of[c]):
+                    sim = math.nan
+                elif (me, c) in case_similarity:
+                    sim = case_similarity[(me, c)]
+                else:
+                    sim = case_similarity[(me, c)] = vectors.similarity(me, c, rules.partial_share)
             if d <= wd and gap <= wm and (sim == sim or (same and d <= wd / 2 and gap <= wm / 2)):
                 text = sim if sim == sim else 0.0
                 score = (w_text * text + w_near * (1 - d / wd) + w_soon * (1 - gap / wm)
@@ -487,9 +541,7 @@ def _candidate_pairs(x: np.ndarray, y: np.ndarray, t: np.ndarray, items: np.ndar
     group_names = [rules.groups.get(i or "", f"item:{i}") for i in vocabulary]
     groups = {name: k for k, name in enumerate(dict.fromkeys(group_names))}
     group_ids = np.asarray([groups[g] for g in group_names], np.int64)[item_ids]
-    span = rules.largest.minutes * 60 * 2
-    candidates = np.concatenate([np.flatnonzero((open_cases.t >= t.min() - span) & (open_cases.t <= t.max() + span)),
-                                 m + np.arange(len(x))])
+    candidates = np.arange(m + len(x))
     found: list[tuple[np.ndarray, np.ndarray]] = []
     batch_groups = group_ids[m:]
     for group in np.unique(batch_groups).tolist():

@@ -122,7 +122,7 @@ class Summary:
 
     def lines(self) -> list[str]:
         """The summary for a person, one fact a line."""
-        out = [f"read {self.read} records in {self.seconds:.1f} s",
+        out = [f"read {self.read} records (locating, de-duplicating and storing took {self.seconds:.1f} s)",
                f"  stored {self.stored} new reports: {self.new_cases} opened a case, {self.attached} joined an "
                f"open case, {self.manual_location} wait for manual location"]
         if self.quarantined:
@@ -213,10 +213,11 @@ class Pipeline:
                 odd = next(r for r in records if not isinstance(r, Report | Quarantined))
                 raise TypeError(f"expected Report or Quarantined records, got {type(odd).__name__}")
             placements = self.locator.locate([r for _, r in reports])
-            self.stats.add([dedup.normalise_text(r.description) for _, r in reports])
+            normal = [dedup.normalise_text(r.description) for _, r in reports]
+            self.stats.add(normal)
             for attempt in range(RETRIES + 1):
                 try:
-                    summary, ids, memo = self._store(reports, rejected, placements, len(records))
+                    summary, ids, memo = self._store(reports, rejected, placements, normal, len(records))
                     break
                 except _CaseClosed as closed:
                     self._open.remove(closed.case_ids)
@@ -229,7 +230,7 @@ class Pipeline:
         return Outcome(summary, ids)
 
     def _store(self, reports: list[tuple[int, Report]], rejected: list[tuple[int, Quarantined]],
-               placements: Placements, n: int) -> tuple[Summary, list[str], _Memo]:
+               placements: Placements, normal: list[str], n: int) -> tuple[Summary, list[str], _Memo]:
         summary = Summary()
         ids: list[str] = [""] * n
         rejected = list(rejected)  # a retry starts again from what the batch holds
@@ -254,7 +255,7 @@ class Pipeline:
                 else:
                     first_seen.add(key)
                     fresh.append(j)
-            memo = self._decide_and_write(conn, reports, placements, fresh, summary, ids)
+            memo = self._decide_and_write(conn, reports, placements, normal, fresh, summary, ids)
             stored = {(r.channel, r.external_id): ids[k] for k, r in reports if ids[k]}
             for k, key in again:
                 ids[k] = stored[key]
@@ -263,7 +264,7 @@ class Pipeline:
         return summary, ids, memo
 
     def _decide_and_write(self, conn: Any, reports: list[tuple[int, Report]], placements: Placements,
-                          fresh: list[int], summary: Summary, ids: list[str]) -> _Memo:
+                          normal: list[str], fresh: list[int], summary: Summary, ids: list[str]) -> _Memo:
         fresh_arr = np.asarray(fresh, np.int64)
         placed = fresh_arr[placements.placed[fresh_arr]] if len(fresh) else fresh_arr
         chosen = [reports[j][1] for j in placed.tolist()]
@@ -271,8 +272,9 @@ class Pipeline:
         self._refresh(conn, times)
         x, y = lonlat_to_metric(placements.lon[placed], placements.lat[placed]) if len(placed) else (
             np.empty(0), np.empty(0))
-        decisions = dedup.assign(x, y, times, [r.item_code for r in chosen], [r.description for r in chosen],
-                                 self._open, self.rules, self.stats)
+        texts = [normal[j] for j in placed.tolist()]
+        decisions = dedup.assign(x, y, times, [r.item_code for r in chosen], texts, self._open, self.rules,
+                                 self.stats, normalised=True)
         joined = {int(c) for c in decisions.case_id[~decisions.opens] if c >= 0}
         if joined:
             closed = joined - intake.still_open(conn, joined)
@@ -296,9 +298,8 @@ class Pipeline:
         summary.attached += decisions.attached
         summary.manual_location += len(fresh) - len(placed)
         return _Memo(new_ids, x[openers], y[openers],
-                     decisions.new_latest[openers] if decisions.new_latest is not None else times[openers],
-                     [chosen[i].item_code for i in openers], [chosen[i].description for i in openers],
-                     decisions.latest, times)
+                     decisions.new_latest[openers],
+                     [chosen[i].item_code for i in openers], [texts[i] for i in openers], decisions.latest, times)
 
     def _write_quarantine(self, conn: Any, rejected: list[tuple[int, Quarantined]], summary: Summary,
                           ids: list[str]) -> None:
@@ -385,7 +386,7 @@ class Pipeline:
             "reporter_id": [intake.storable(r.reporter_id) for r in chosen],
             "media": [list(r.media) if r.media else None for r in chosen],
             "priority": [r.priority for r in chosen],
-            "raw_payload": [json_safe(r.raw) for r in chosen],
+            "raw_payload": [_json_ready(r.raw) for r in chosen],
             "township_code": placements.township[fresh].tolist(),
             "community_code": placements.community[fresh].tolist(),
             "zone_code": placements.zone[fresh].tolist(),
@@ -444,9 +445,9 @@ class Pipeline:
         """After a commit: the cases the batch opened, and the new latest reports of the cases it joined."""
         self._open.touch(memo.latest)
         if memo.case_ids:
-            self._open.add(memo.case_ids, memo.x, memo.y, memo.new_latest, memo.items, memo.texts)
+            self._open.add(memo.case_ids, memo.x, memo.y, memo.new_latest, memo.items, memo.texts, normalised=True)
             self._max_case_id = max(self._max_case_id or 0, max(memo.case_ids))
-        if len(memo.times) and len(self._open) > 200_000:  # forget cases far behind what arrives now
+        if len(memo.times) and len(self._open) > 20_000:  # forget cases far behind what arrives now
             horizon = int(memo.times.max()) - 2 * self._window_s
             old = self._open.ids[self._open.t < horizon]
             self._open.remove(old.tolist())
@@ -515,7 +516,7 @@ class Pipeline:
                     [row["description"]], [row["address"]], [row["channel"]], [f"{row['channel']} {row['external_id']}"],
                     [where["lon"]], [where["lat"]]))
                 link: dict[str, Any] = {"rule": "opened"}
-                memo = _Memo([case_id], x, y, t, [row["item_code"]], [row["description"]], {}, t)
+                memo = _Memo([case_id], x, y, t, [row["item_code"]], [dedup.normalise_text(row["description"])], {}, t)
             else:
                 case_id = int(decisions.case_id[0])
                 if case_id not in intake.still_open(conn, [case_id]):
@@ -568,7 +569,7 @@ class _Memo:
     y: np.ndarray
     new_latest: np.ndarray
     items: list[str]
-    texts: list[str | None]
+    texts: list[str]  # normalised
     latest: dict[int, int]
     times: np.ndarray
 
@@ -619,6 +620,19 @@ def _unknown_item(report: Report) -> Quarantined:
                        f"enforcement item {report.item_code} is not in the store's catalogue (items)",
                        json.dumps(raw, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8",
                        report.received_at, raw, report.external_id)
+
+
+_UNSTORABLE_JSON = re.compile(r"\\u0000|\\ud[89a-f]", re.IGNORECASE)
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` when it is plain JSON a database takes (the adapters' raw records are), else :func:`json_safe`
+    of it (NUL characters, lone surrogates, dates and other objects made storable)."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return json_safe(value)
+    return json_safe(value) if _UNSTORABLE_JSON.search(text) else value
 
 
 def _stage(record: Quarantined) -> str:

@@ -38,6 +38,7 @@ signal is not caught.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -441,6 +442,10 @@ def add_worker(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--max-deliveries", type=int, default=Settings.max_deliveries,
                         help="tries before an entry goes to the dead-letter stream (default 5)")
     parser.add_argument("--until-idle", action="store_true", help="exit once the stream is drained")
+    parser.add_argument("--dead-letters", action="store_true",
+                        help="list the dead-letter stream (entry, reason, deliveries) as JSON lines and exit")
+    parser.add_argument("--requeue", metavar="DEAD_ID", action="append",
+                        help="send a dead letter through the stream again (after fixing the cause) and exit")
     parser.set_defaults(run=run_worker)
     return parser
 
@@ -450,6 +455,17 @@ def run_worker(args: argparse.Namespace) -> int:
     from live.connection import connect
     from store.ready import open_ready_store
 
+    if args.dead_letters or args.requeue:
+        intake = Intake(connect(args.redis_url))
+        for dead_id in args.requeue or ():
+            try:
+                print(f"{dead_id} → {intake.requeue(dead_id)}")
+            except KeyError as exc:
+                raise ValueError(exc.args[0]) from None
+        if args.dead_letters:
+            for letter in intake.dead_letters(count=1000):
+                print(json.dumps(letter, ensure_ascii=False))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = open_ready_store(args.database_url, *([args.jurisdiction] if args.jurisdiction else []))
     overrides: dict[str, Any] = {"batch_size": args.batch, "claim_idle_ms": int(args.claim_idle * 1000),

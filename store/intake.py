@@ -127,6 +127,11 @@ def existing_reports(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[
     for channel, external_id in keys:
         by_channel.setdefault(channel, []).append(external_id)
     for channel, ids in by_channel.items():
+        if conn.dialect.name == "postgresql":  # one array parameter, not thousands of them
+            rows = conn.execute(sa.text("SELECT id, external_id FROM reports WHERE channel = :channel "
+                                        "AND external_id = ANY(:ids)"), {"channel": channel, "ids": ids})
+            found.update({(channel, external_id): report_id for report_id, external_id in rows})
+            continue
         for start in range(0, len(ids), 5000):
             chunk = ids[start:start + 5000]
             rows = conn.execute(sa.select(REPORTS.c.id, REPORTS.c.external_id).where(
@@ -268,47 +273,59 @@ def case_rows(cases: NewCases, actor: Actor = INTAKE) -> tuple[Rows, Rows]:
     """The ``cases`` rows and their ``case_events`` report rows, as the case service would write them.
 
     Each distinct (township, item, priority) is put through :func:`cases.lifecycle.apply` once (so a
-    payload the rules refuse is refused here too); the columns of every case are those of that case's own
-    ``apply``: status, version, clocks, and the deadline — which for a just-reported case depends only on
-    its opening time and priority (the accept clock), unless the policy counts the accept clock in working
-    days, when each case goes through ``apply`` itself.
+    payload the rules refuse is refused here too) and its columns give every case of that kind its status,
+    version, flags and deadline — which for a just-reported case depends only on the opening time and the
+    priority (the accept clock), unless the policy counts the accept clock in working days: then every case
+    goes through ``apply`` itself. ``tests/ingest/test_pipeline.py`` holds the rows to
+    :meth:`store.casework.CaseService.audit` (each row what its audit trail replays to).
     """
     policy = default_policy()
+    n = len(cases)
+    codes = [case_code(i, at) for i, at in zip(cases.ids, cases.opened_at, strict=True)]
+    payloads = [{"case_code": codes[k], "township_code": cases.township_code[k], "priority": cases.priority[k],
+                 "item_code": cases.item_code[k], "community_code": cases.community_code[k],
+                 "cell_code": cases.cell_code[k]} for k in range(n)]
+    keys = list(zip(cases.township_code, cases.item_code, cases.priority, strict=True))
     templates: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any], timedelta | None]] = {}
-    case_columns: dict[str, list[Any]] = {}
-    event_columns: dict[str, list[Any]] = {}
-    for k in range(len(cases)):
-        at = cases.opened_at[k]
-        code = case_code(cases.ids[k], at)
-        payload = {"case_code": code, "township_code": cases.township_code[k], "priority": cases.priority[k],
-                   "item_code": cases.item_code[k], "community_code": cases.community_code[k],
-                   "cell_code": cases.cell_code[k]}
-        if cases.note[k]:
-            payload["note"] = cases.note[k]
-        key = (cases.township_code[k], cases.item_code[k], cases.priority[k])
+    own: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}  # cases that went through apply themselves
+    for k in range(n):
         exact = policy.counts_working_days(cases.priority[k], "accept")
-        if key not in templates or exact:
-            state, event = apply(None, "report", actor, payload, at)
-            row = state_columns(state, policy)
-            offset = None if row["deadline_at"] is None or exact else row["deadline_at"] - at
-            templates[key] = (row, event_row(0, event), offset)
-            case_row, event_values = dict(row), event_row(cases.ids[k], event)
-        else:
-            template, template_event, offset = templates[key]
-            case_row = {**template, "code": code, "community_code": cases.community_code[k],
-                        "cell_code": cases.cell_code[k], "opened_at": at, "updated_at": at,
-                        "deadline_at": at + offset if offset is not None else None}
-            event_values = {**template_event, "case_id": cases.ids[k], "at": at, "note": cases.note[k],
-                            "payload": {name: value for name, value in payload.items() if name != "note"}}
-        lon, lat = cases.lon[k], cases.lat[k]
-        case_row.update(TRAIL_START)
-        case_row.update(id=cases.ids[k], channel=cases.channel[k], zone_code=cases.zone_code[k],
-                        description=storable(cases.description[k]), address=storable(cases.address[k]),
-                        geom=shapely.Point(lon, lat), min_lon=lon, min_lat=lat, max_lon=lon, max_lat=lat)
-        for name, value in case_row.items():
-            case_columns.setdefault(name, []).append(value)
-        for name, value in event_values.items():
-            event_columns.setdefault(name, []).append(value)
+        if keys[k] in templates and not exact:
+            continue
+        payload = {**payloads[k], "note": cases.note[k]} if cases.note[k] else payloads[k]
+        state, event = apply(None, "report", actor, payload, cases.opened_at[k])
+        row, event_values = state_columns(state, policy), event_row(cases.ids[k], event)
+        offset = None if row["deadline_at"] is None or exact else row["deadline_at"] - cases.opened_at[k]
+        templates[keys[k]] = (row, event_values, offset)
+        own[k] = (row, event_values)
+    varying = {"code", "community_code", "cell_code", "opened_at", "updated_at", "deadline_at"}
+    case_columns: dict[str, list[Any]] = {}
+    first_row = next(iter(templates.values()))[0]
+    for name in first_row:
+        if name not in varying:
+            case_columns[name] = [own[k][0][name] if k in own else templates[keys[k]][0][name] for k in range(n)]
+    case_columns["code"] = codes
+    case_columns["community_code"] = list(cases.community_code)
+    case_columns["cell_code"] = list(cases.cell_code)
+    case_columns["opened_at"] = case_columns["updated_at"] = list(cases.opened_at)
+    case_columns["deadline_at"] = [own[k][0]["deadline_at"] if k in own else
+                                   (None if templates[keys[k]][2] is None else cases.opened_at[k] + templates[keys[k]][2])
+                                   for k in range(n)]
+    for name, value in TRAIL_START.items():
+        case_columns[name] = [value] * n
+    lon, lat = np.asarray(cases.lon, float), np.asarray(cases.lat, float)
+    case_columns.update(
+        id=list(cases.ids), channel=list(cases.channel), zone_code=list(cases.zone_code),
+        description=[storable(d) for d in cases.description], address=[storable(a) for a in cases.address],
+        geom=list(shapely.points(lon, lat)), min_lon=lon.tolist(), min_lat=lat.tolist(), max_lon=lon.tolist(),
+        max_lat=lat.tolist())
+    template_event = next(iter(templates.values()))[1]
+    event_columns: dict[str, list[Any]] = {
+        name: [own[k][1][name] if k in own else value for k in range(n)] for name, value in template_event.items()}
+    event_columns["case_id"] = list(cases.ids)
+    event_columns["at"] = list(cases.opened_at)
+    event_columns["note"] = list(cases.note)
+    event_columns["payload"] = [own[k][1]["payload"] if k in own else payloads[k] for k in range(n)]
     return Rows(case_columns), Rows(event_columns)
 
 

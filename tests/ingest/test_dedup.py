@@ -172,9 +172,11 @@ def test_the_grid_search_finds_every_pair_a_brute_force_finds(rules: DedupRules)
     assert found == expected and len(expected) > 50
 
 
-def test_an_empty_batch_decides_nothing(rules: DedupRules) -> None:
+def test_an_empty_batch_decides_nothing_and_a_lone_report_opens(rules: DedupRules) -> None:
     decisions = assign([], [], [], [], [], OpenCases(), rules)
     assert len(decisions.opens) == 0 and decisions.attached == 0
+    alone = batch(rules, [(616000.0, 2736000.0, 7, "ZF001", VENDOR)])
+    assert alone.opens.tolist() == [True] and alone.new_latest.tolist() == seconds(7).tolist()
 
 
 # ------------------------------------------------------------------------------------------------ split

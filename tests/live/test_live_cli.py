@@ -36,3 +36,25 @@ def test_simulated_feed_through_the_worker_command(redis_url: str, sqlite_url: s
 
     counts = open_store(sqlite_url).counts()
     assert counts["reports"] == reports and counts["quarantine"] >= quarantined
+
+
+@pytest.mark.redis
+def test_dead_letters_are_listed_and_requeued_from_the_command_line(redis_url: str, capsys) -> None:
+    import json
+
+    from ingest.__main__ import main
+    from live.connection import connect
+    from live.intake import DEAD_LETTERS, STREAM
+
+    client = connect(redis_url)
+    dead_id = client.xadd(DEAD_LETTERS, {"kind": "report", "body": b"{}", "reason": "refused 5 times: KeyError: x",
+                                         "entry_id": "1-0", "deliveries": 5}).decode()
+    assert main(["worker", "--dead-letters", "--redis-url", redis_url]) == 0
+    [letter] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (letter["id"], letter["reason"], letter["deliveries"]) == (dead_id, "refused 5 times: KeyError: x", 5)
+    assert main(["worker", "--requeue", dead_id, "--redis-url", redis_url]) == 0
+    assert client.xlen(DEAD_LETTERS) == 0 and client.xrange(STREAM)[0][1][b"body"] == b"{}"
+    with pytest.raises(SystemExit) as exit_:
+        main(["worker", "--requeue", dead_id, "--redis-url", redis_url])
+    assert exit_.value.code == 2 and f"no dead letter {dead_id}" in capsys.readouterr().err
+    client.close()

@@ -53,3 +53,55 @@ def test_samples_through_the_live_path_into_the_store(redis_url: str, database_u
     assert store.counts() == after
     assert sorted(e["id"] for e in again) == sorted(e["id"] for e in events)  # announced again, same ids
     client.close()
+
+
+@pytest.mark.redis
+@pytest.mark.postgis
+@pytest.mark.slow
+def test_postgis_unreachable_for_a_while_keeps_the_backlog_then_drains(redis_url: str, postgis_url: str,
+                                                                      demo_dir: Path) -> None:
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    store = open_ready_store(postgis_url, demo_dir)
+    handler = pipeline_handler(store)  # built while the database is up
+    records = [*parse("patrol", SAMPLES / "patrol.json"), *parse("police_110", SAMPLES / "police_110.jsonl")]
+    reports = sum(isinstance(r, Report) for r in records)
+    database = sa.engine.make_url(postgis_url).database
+    admin = sa.create_engine(sa.engine.make_url(postgis_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+    def allow_connections(allowed: bool) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'alter database "{database}" allow_connections {str(allowed).lower()}')
+            if not allowed:  # and cut the ones the pipeline holds
+                conn.exec_driver_sql("select pg_terminate_backend(pid) from pg_stat_activity "
+                                     f"where datname = '{database}' and pid <> pg_backend_pid()")
+
+    client = connect(redis_url)
+    worker = Worker(client, handler, settings=Settings(**{**FAST.__dict__, "backoff_initial_s": 0.1,
+                                                          "backoff_max_s": 0.5}))
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    try:
+        allow_connections(False)
+        thread.start()
+        Intake(client).append_many(records)
+        deadline = time.monotonic() + 60
+        while worker.stats.retries < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker.stats.retries >= 5 and worker.stats.stored == 0 and worker.stats.dead_lettered == 0
+        assert client.xlen(STREAM) == len(records)  # the backlog waits in the stream
+    finally:
+        allow_connections(True)
+    deadline = time.monotonic() + 120
+    while not worker.group_drained() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    thread.join(30)
+    assert worker.group_drained() and worker.stats.dead_lettered == 0
+    counts = store.counts()
+    assert counts["reports"] == reports and counts["quarantine"] == len(records) - reports
+    admin.dispose()
+    client.close()
