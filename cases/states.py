@@ -70,6 +70,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"  # 督查考核员
     LEADER = "leader"  # 镇街/区领导
     LEGAL_REVIEWER = "legal_reviewer"  # 法制审核员 (法制员)
+    SCHEDULER = "scheduler"  # 排班调度员: patrol schedules, no case actions
     ADMIN = "admin"  # 系统管理员: data and users, never cases
     SYSTEM = "system"  # 系统自动
 
@@ -81,7 +82,7 @@ class Role(StrEnum):
 ROLE_LABELS = {
     Role.OPERATOR: "指挥中心值班员", Role.TEAM_LEADER: "中队长", Role.OFFICER: "执法队员",
     Role.DEPARTMENT_LIAISON: "部门联络员", Role.SUPERVISOR: "督查考核员", Role.LEADER: "领导",
-    Role.LEGAL_REVIEWER: "法制审核员", Role.ADMIN: "系统管理员", Role.SYSTEM: "系统",
+    Role.LEGAL_REVIEWER: "法制审核员", Role.SCHEDULER: "排班调度员", Role.ADMIN: "系统管理员", Role.SYSTEM: "系统",
 }
 
 

@@ -1,6 +1,9 @@
 """The Dash app: shared header, the app-wide language store and the page container (Dash Pages).
 
 Each page is one module in ``dashboard/pages``; shared pieces are in ``dashboard/components``.
+Signing in (``/login``, :mod:`dashboard.login`) and the checks in front of every request
+(:mod:`dashboard.access`) are installed here; the layout is built per request, so the header shows the
+signed-in user and only the pages their role may open.
 Everything the browser loads is served from here (``serve_locally``), compressed; debug stays off
 because Dash's dev tools call a version-check host on the internet.
 """
@@ -32,12 +35,20 @@ def create_app(runtime: Runtime) -> Dash:
         suppress_callback_exceptions=True,
     )
     app.server.config[CONFIG_KEY] = runtime
+    from dashboard import access, login
     from dashboard.components.header import ROOT_ID, header  # after Dash(): the header lists the pages
     from dashboard.components.text import LANG_STORE
 
-    app.layout = html.Div(
-        [dcc.Store(id=LANG_STORE, storage_type="local"), header(), html.Main(dash.page_container, className="cc-main")],
-        id=ROOT_ID,
-        className="cc-app cc-lang-zh",
-    )
+    login.install(app.server, runtime.store, runtime.jurisdiction_name)
+    access.install(app)
+
+    def layout() -> html.Div:
+        """Per request: the header knows who is signed in."""
+        return html.Div(
+            [dcc.Store(id=LANG_STORE, storage_type="local"), header(), html.Main(dash.page_container, className="cc-main")],
+            id=ROOT_ID,
+            className="cc-app cc-lang-zh",
+        )
+
+    app.layout = layout
     return app

@@ -5,9 +5,13 @@
    city being generated there first when the folder has no manifest.json. A seeded store is used as it
    is — the folder is not read and nothing is generated;
 3. the jurisdiction's name and whether its boundaries are demo boundaries, read from the store;
+   on the embedded SQLite store with no account yet, the demo accounts (one per role, password ``demo``;
+   on PostGIS only ``python -m store users demo`` creates them);
 4. the layers' cell tally and the opening view's boundary layers built, so the first visitor does not
    wait for them;
-5. the Dash app served at http://HOST:PORT (default 127.0.0.1:8050) on waitress, a production WSGI
+5. unless ``--no-simulator``: an ingest worker and the live simulator (``--rate``) as child processes on the
+   same store and Redis, stopped with the dashboard (:mod:`dashboard.feed`);
+6. the Dash app served at http://HOST:PORT (default 127.0.0.1:8050) on waitress, a production WSGI
    server, when it is installed — else on Flask's own server, with a warning. Debug stays off.
 """
 
@@ -62,6 +66,7 @@ def prepare(jurisdiction: Path = DEFAULT_JURISDICTION, database_url: str | None 
     info = store.jurisdiction_info()
     log.info("jurisdiction %s: %s boundaries, seeded %s", info["name"],
              "demo" if info["demo_boundaries"] else "real", info["seeded_at"].isoformat(timespec="seconds"))
+    ensure_demo_accounts(store)
     with step("counted cells per community and zone for the map") as details:
         details["communities"] = len(cell_tally(store).cells_by_community)
     with step("built the opening view's boundary layers") as details:
@@ -75,6 +80,21 @@ def prepare(jurisdiction: Path = DEFAULT_JURISDICTION, database_url: str | None 
         tile_url=os.environ.get("TILE_URL", ""),
         tile_attribution=os.environ.get("TILE_ATTRIBUTION", ""),
     )
+
+
+def ensure_demo_accounts(store: Any) -> None:
+    """On the embedded SQLite store without any account: create the demo accounts (password ``demo``)."""
+    from store import accounts
+
+    if store.backend != "sqlite":
+        if not accounts.has_accounts(store):
+            log.warning("no account exists: create one with `python -m store users add NAME --role admin` "
+                        "(or the demo accounts with `python -m store users demo`)")
+        return
+    if accounts.has_accounts(store):
+        return
+    with step("created the demo accounts (password: demo)") as details:
+        details["users"] = " ".join(a["username"] for a in accounts.create_demo_accounts(store))
 
 
 def serve(app: Any, host: str, port: int) -> None:
@@ -97,7 +117,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="jurisdiction folder to seed an empty store from (default: data/demo, generated if missing)")
     parser.add_argument("--host", default=os.environ.get("HOST", DEFAULT_HOST), help="address to listen on (env HOST)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)), help="port (env PORT)")
+    from dashboard.feed import DEFAULT_RATE, live_feed
+
+    parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
+                        help=f"simulated reports per second fed to the dashboard (default {DEFAULT_RATE:g})")
+    parser.add_argument("--no-simulator", action="store_true",
+                        help="start no ingest worker and no simulator beside the dashboard (production)")
     args = parser.parse_args(argv)
+    if not args.rate > 0:
+        parser.error(f"--rate must be a positive number of reports per second, got {args.rate:g}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" chatter under load
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin; our own step says enough
@@ -109,5 +137,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with step("built the Dash app"):
         app = create_app(runtime)
     log.info("ready in %.2f s", time.perf_counter() - started)
-    serve(app, args.host, args.port)
+    with live_feed(None if args.no_simulator else args.rate, jurisdiction=args.jurisdiction):
+        serve(app, args.host, args.port)
     return 0

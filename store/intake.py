@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
+import psycopg
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -338,28 +339,54 @@ def insert_cases(conn: Connection, cases: NewCases, actor: Actor = INTAKE) -> No
     _insert(conn, EVENTS, event_table, json_columns=("evidence", "payload"))
 
 
+def insert_trails(conn: Connection, cases: Rows, events: Rows) -> None:
+    """Write cases with their whole audit trails — historical cases from an old platform
+    (:mod:`ingest.history_store`), rows built like :func:`case_rows` but over every step — batched like
+    :func:`insert_cases` (``COPY`` on PostGIS); the case ids already allocated."""
+    if not len(cases):
+        return
+    _insert(conn, CASES, cases, json_columns=())
+    _insert(conn, EVENTS, events, json_columns=("evidence", "payload"))
+
+
 def insert_reports(conn: Connection, rows: Rows) -> dict[tuple[str, str], int]:
-    """Insert reports, skipping any whose (channel, external_id) is stored already; the new ones' ids."""
+    """Insert reports, skipping any whose (channel, external_id) is stored already; the new ones' ids.
+
+    On PostGIS the rows are copied straight into ``reports`` with ids drawn from its sequence — the caller
+    holds :func:`lock` and left out the stored keys, so none can collide; should a writer that does not take
+    the lock have stored one meanwhile, that copy is rolled back to a savepoint and the rows go through a
+    temporary table and ``INSERT … ON CONFLICT DO NOTHING`` instead.
+    """
     if not len(rows):
         return {}
     columns = rows.columns
-    if conn.dialect.name == "postgresql":
-        names = list(columns)
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cursor:
-            cursor.execute("CREATE TEMP TABLE IF NOT EXISTS intake_reports (LIKE reports INCLUDING DEFAULTS) "
-                           "ON COMMIT DELETE ROWS")
-            _copy(cursor, "intake_reports", names, _tuples(conn, REPORTS, rows, REPORT_JSON))
-            listed = ", ".join(f'"{n}"' for n in names)
-            cursor.execute(f"INSERT INTO reports ({listed}) SELECT {listed} FROM intake_reports "
-                           "ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, channel, external_id")
-            inserted = {(channel, external_id): report_id for report_id, channel, external_id in cursor.fetchall()}
-            cursor.execute("TRUNCATE intake_reports")
-        return inserted
-    records = _dicts(rows)
-    conn.execute(sqlite_insert(REPORTS).on_conflict_do_nothing(index_elements=["channel", "external_id"]), records)
-    keys = list(zip(columns["channel"], columns["external_id"], strict=True))
-    return existing_reports(conn, keys)
+    if conn.dialect.name != "postgresql":
+        conn.execute(sqlite_insert(REPORTS).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
+                     _dicts(rows))
+        return existing_reports(conn, list(zip(columns["channel"], columns["external_id"], strict=True)))
+    names = list(columns)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor:
+        if "id" not in columns:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('reports', 'id')) FROM generate_series(1, %s)",
+                           (len(rows),))
+            ids = [report_id for report_id, in cursor.fetchall()]
+            try:
+                with raw.transaction():  # a savepoint
+                    _copy(cursor, "reports", ["id", *names],
+                          ((i, *row) for i, row in zip(ids, _tuples(conn, REPORTS, rows, REPORT_JSON), strict=True)))
+                return dict(zip(zip(columns["channel"], columns["external_id"], strict=True), ids, strict=True))
+            except psycopg.errors.UniqueViolation:
+                pass  # stored meanwhile by a writer without the lock: the careful way below
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS intake_reports (LIKE reports INCLUDING DEFAULTS) "
+                       "ON COMMIT DELETE ROWS")
+        _copy(cursor, "intake_reports", names, _tuples(conn, REPORTS, rows, REPORT_JSON))
+        listed = ", ".join(f'"{n}"' for n in names)
+        cursor.execute(f"INSERT INTO reports ({listed}) SELECT {listed} FROM intake_reports "
+                       "ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, channel, external_id")
+        inserted = {(channel, external_id): report_id for report_id, channel, external_id in cursor.fetchall()}
+        cursor.execute("TRUNCATE intake_reports")
+    return inserted
 
 
 def insert_quarantine(conn: Connection, rows: Rows) -> dict[str, int]:

@@ -36,6 +36,8 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    func,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -283,6 +285,8 @@ class User(Base):
     leader acts for (``team_code``; a team leader also acts for its sub-teams, resolved by
     :func:`store.casework.actor_for`), a liaison's ``department``, and for an officer the ``officer_code``
     that the audit trail records as the actor (so activity counts per officer, see :mod:`store.kpis`).
+    Signing in (:mod:`store.accounts`): the scrypt ``password_hash``, ``active`` (a deactivated account
+    cannot sign in), ``created_at`` and ``last_login_at``.
     """
 
     __tablename__ = "users"
@@ -295,6 +299,9 @@ class User(Base):
     team_code: Mapped[str | None] = mapped_column(ForeignKey("teams.code"))
     department: Mapped[str | None] = mapped_column(String)
     officer_code: Mapped[str | None] = mapped_column(ForeignKey("officers.code"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.current_timestamp())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # ------------------------------------------------------------------------------------------------ casework
@@ -356,7 +363,10 @@ class Case(Spatial, Base):
     __table_args__ = (
         Index(None, "township_code", "status"),
         Index(None, "status", "deadline_at"),
-        Index(None, "township_code", "opened_at"),
+        Index(None, "township_code", "opened_at", postgresql_include=[  # revision 0008: what store.kpis reads
+            "status", "deadline_at", "accepted_at", "rejected_at", "dispatched_at", "arrived_at", "handled_at",
+            "verified_at", "closed_at", "redispatch_count", "rework_count", "extension_count", "transfer_count",
+            "late", "handled_late"]),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String, unique=True)

@@ -1,4 +1,8 @@
-"""The header every page shares: product name, page navigation and the 中文/English switch.
+"""The header every page shares: product name, page navigation, the 中文/English switch, who is signed in.
+
+It is built per request (the app's layout is a function): the navigation lists only the pages the signed-in
+role may open (:func:`dashboard.access.page_allowed_roles` — the pages check again on the server), and the
+user's name and role sit beside a sign-out button (a form POST carrying the session's CSRF token).
 
 The chosen language lives in the ``lang`` store (browser local storage, so it survives a reload); the
 switch and the store are kept in step by one callback, and a client-side callback puts the language on
@@ -7,9 +11,12 @@ the app root as a class (``cc-lang-zh``/``cc-lang-en``) for the texts Leaflet dr
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 from dash import Input, Output, callback, clientside_callback, ctx, dcc, html, no_update
 
+from dashboard import access
 from dashboard.components.text import LANG_STORE, text
 from dashboard.i18n import DEFAULT_LANGUAGE, normalise, t
 
@@ -18,8 +25,15 @@ ROOT_ID = "cc-root"
 
 
 def header() -> html.Header:
-    """Brand, one link per registered page (in ``order``), and the language switch."""
-    pages = sorted(dash.page_registry.values(), key=lambda page: page.get("order") or 0)
+    """Brand, one link per registered page the signed-in role may open (in ``order``), the language
+    switch, and the signed-in user with a sign-out button."""
+    actor = access.current_actor()
+    pages = sorted(
+        (page for page in dash.page_registry.values()
+         if page.get("text_key")  # pages without a nav text (a case's own page) are reached by links
+         and actor is not None and access.allowed(actor, access.page_allowed_roles(page))),
+        key=lambda page: page.get("order") or 0,
+    )
     return html.Header(
         [
             html.Div(
@@ -48,8 +62,49 @@ def header() -> html.Header:
                 inputClassName="cc-lang-input",
                 labelClassName="cc-lang-label",
             ),
+            *([signed_in(actor)] if actor is not None else []),
         ],
         className="cc-header",
+    )
+
+
+def both(zh: str, en: str, **kwargs: Any) -> list[html.Span]:
+    """A text in both languages; the app root's language class shows one (no callback needed)."""
+    return [html.Span(zh, lang="zh", className="cc-i18n", **kwargs), html.Span(en, lang="en", className="cc-i18n")]
+
+
+def signed_in(actor: Any) -> html.Div:
+    """The user's name and role, and the sign-out form (POST /logout with the CSRF token)."""
+    from cases.states import ROLE_LABELS
+
+    account = access.current_account() or {}
+    scope = account.get("township_code")
+    role_en = actor.role.value.replace("_", " ")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(account.get("display_name") or actor.id, className="cc-user-name", id="cc-user-name"),
+                    html.Span(
+                        [*both(ROLE_LABELS[actor.role], role_en), *([f" · {scope}"] if scope else [])],
+                        className="cc-user-role",
+                        id="cc-user-role",
+                        **{"data-role": actor.role.value},
+                    ),
+                ],
+                className="cc-user-text",
+            ),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name=access.CSRF_FORM_FIELD, value=access.csrf_token()),
+                    html.Button(both("退出", "Sign out"), type="submit", className="cc-logout", id="cc-logout"),
+                ],
+                method="POST",
+                action=access.LOGOUT_PATH,
+                className="cc-logout-form",
+            ),
+        ],
+        className="cc-user",
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import dash
 from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
+from dashboard import access
 from dashboard.components import layer_cache, layer_sync, panel
 from dashboard.components.map import (
     BASE_ID,
@@ -35,7 +36,11 @@ from dashboard.i18n import DEFAULT_LANGUAGE, normalise, t
 from dashboard.runtime import current
 from layers import empty_collection, registry
 
-dash.register_page(__name__, path="/", name="辖区地图", title=t("app.title"), order=0, text_key="nav.jurisdiction")
+ROLES = access.HUMAN_ROLES
+"""Everyone who signs in sees the jurisdiction map (boundaries only: no case or personal data)."""
+
+dash.register_page(__name__, path="/", name="辖区地图", title=t("app.title"), order=0, text_key="nav.jurisdiction",
+                   roles=ROLES)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ SHOWN_ID = "jur-shown"
 PANEL_ID = "jur-panel"
 
 
+@access.page_roles(*ROLES)
 def layout(**_query: Any) -> html.Div:
     runtime = current()
     return html.Div(
@@ -73,6 +79,7 @@ def layout(**_query: Any) -> html.Div:
     State(SENT_ID, "data"),
     State(layer_id(ALL), "id"),
 )
+@access.require(*ROLES)
 def follow_view(bounds, zoom, shown_names, lang, sent, ids):
     """New data for the layers whose view changed; the cells hint (zoom in / how many shown)."""
     runtime = current()
@@ -132,6 +139,7 @@ def _cells_hint(zoom: float, lang: str, shown: set[str], sent: dict) -> tuple[st
     Input(MAP_ID, "clickData"),
     Input(LANG_STORE, "data"),
 )
+@access.require(*ROLES)
 def show_location(click, lang):
     """The panel for the clicked point (or the overview before any click) and the clicked outlines."""
     runtime = current()

@@ -29,11 +29,10 @@ def prepared(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     runtime.store.close()
 
 
-@pytest.fixture(scope="module")
-def client(prepared):
-    from dashboard.app import create_app  # once per process: pages register global callbacks
-
-    return create_app(prepared[0]).server.test_client()
+@pytest.fixture
+def client(sign_in):
+    """A signed-in test client of the one app of the test process (see tests/dashboard/conftest.py)."""
+    return sign_in("operator")
 
 
 def test_prepare_seeds_an_empty_store_and_knows_the_demo_boundaries(prepared, demo_dir: Path) -> None:

@@ -1,7 +1,8 @@
 """The first page in a real browser, served by the real start command (``python -m dashboard``).
 
-A temporary SQLite store is seeded from the session's demo city by the server's own bootstrap; headless
-Chromium opens the page and we check what a user would: the townships drawn and named, no console
+A temporary SQLite store is seeded from the session's demo city by the server's own bootstrap (the shared
+``dashboard_server`` of tests/dashboard/conftest.py); headless Chromium is sent to the login page first,
+signs in as the demo operator, and we check what a user would: the townships drawn and named, no console
 errors, no request leaving the machine, the English switch, cells appearing when zoomed in, and the side
 panel after a click. The first-page load time is printed (run with ``-s``), never asserted.
 """
@@ -9,13 +10,7 @@ panel after a click. The first-page load time is printed (run with ``-s``), neve
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,15 +18,8 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOT = Path("/tmp/first_page.png")
+SCREENSHOT = "/tmp/first_page.png"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
@@ -42,44 +30,6 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-@pytest.fixture(scope="module")
-def server(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m dashboard`` on a free loopback port, its store a fresh SQLite file seeded at start."""
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("server")
-    log_path = workdir / "server.log"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'store.sqlite'}", "HOST": "127.0.0.1",
-           "PORT": str(port), "PYTHONUNBUFFERED": "1"}
-    env.pop("TILE_URL", None)
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--jurisdiction", str(demo_dir)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-
-    def up() -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_until(up, 240, "the dashboard to answer", interval=0.5)
-        print("\n" + "".join(line for line in log_path.read_text().splitlines(keepends=True) if " dashboard: " in line))
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +45,12 @@ def label_texts(driver) -> list[str]:
     )
 
 
-def test_first_page(server: str, chromium, townships: list[dict]) -> None:
+def test_first_page(dashboard_server: str, chromium, browser_login, townships: list[dict]) -> None:
     driver = chromium
-    driver.get(server)
+    driver.get(dashboard_server)
+    assert "/login?next=/" in driver.current_url  # nobody sees the map before signing in
+    browser_login(driver, dashboard_server, "operator")
+    assert driver.current_url == dashboard_server
 
     # the township layer is drawn: one label per township, one path per township polygon
     names = sorted(t["name"] for t in townships)
@@ -118,7 +71,7 @@ def test_first_page(server: str, chromium, townships: list[dict]) -> None:
     assert "示意边界" in attribution
     assert "示意边界" in driver.find_element("css selector", ".cc-legend").text
     assert "放大查看单元网格" in driver.find_element("id", "jur-hint").text
-    driver.save_screenshot(str(SCREENSHOT))
+    driver.save_screenshot(SCREENSHOT)
 
     # English: the switch relabels townships, the layer switcher and the header
     driver.find_element("xpath", "//label[contains(., 'English')]").click()

@@ -268,3 +268,20 @@ def test_the_command_line_imports_and_prints_one_json_line(store, capsys: pytest
     assert len(listed) == 5 and all(r["reason"] for r in listed)
     assert main(["quarantine", "show", str(listed[0]["id"]), "--database-url", database_url]) == 0
     assert "reason" in capsys.readouterr().out
+
+
+def test_reports_stored_meanwhile_by_a_writer_without_the_lock_are_skipped(store) -> None:
+    from store import intake
+
+    def one(external_id: str) -> dict:
+        return {"channel": "patrol", "external_id": external_id, "received_at": T0, "location_status": "manual",
+                "raw_payload": {"id": external_id}}
+
+    with store.transaction(write=True) as conn:
+        first = intake.insert_reports(conn, intake.Rows({k: [v] for k, v in one("race-1").items()}))
+    rows_ = [one("race-1"), one("race-2")]
+    with store.transaction(write=True) as conn:
+        second = intake.insert_reports(conn, intake.Rows({k: [r[k] for r in rows_] for k in rows_[0]}))
+    assert list(first) == [("patrol", "race-1")] and ("patrol", "race-2") in second
+    assert second.get(("patrol", "race-1"), first[("patrol", "race-1")]) == first[("patrol", "race-1")]
+    assert [r["external_id"] for r in rows(store, REPORTS)] == ["race-1", "race-2"]
