@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 
 from cases.permissions import Actor
@@ -47,6 +48,7 @@ from geo.crs import lonlat_to_metric
 from geo.geocoder import Geocoder
 from geo.jurisdiction_index import JurisdictionIndex
 from ingest import dedup
+from ingest.history import HistoricalReport
 from ingest.locate import NEEDS_MANUAL, PLACED, Locator, Placements
 from ingest.parse import parse
 from ingest.payload import json_safe
@@ -205,6 +207,11 @@ class Pipeline:
     def submit(self, records: Sequence[Record]) -> Outcome:
         """Store one batch in one transaction (see the module docstring); safe to call again with the same
         records. Raises :class:`store.errors.Unavailable` when the database is away (nothing was stored)."""
+        if any(isinstance(r, HistoricalReport) for r in records):  # an old platform's cases: ingest.history_store
+            from ingest.history_store import submit_history
+
+            with self._lock:
+                return submit_history(self, records)
         started = time.perf_counter()
         with self._lock:
             reports = [(k, r) for k, r in enumerate(records) if isinstance(r, Report)]
@@ -456,9 +463,11 @@ class Pipeline:
 
     # ----------------------------------------------------------------------------------- operators
 
-    def resubmit(self, record_id: int, fixed: bytes | None = None, filename: str | None = None) -> dict[str, Any]:
+    def resubmit(self, record_id: int, fixed: bytes | None = None, filename: str | None = None,
+                 mapping: Any = None) -> dict[str, Any]:
         """Parse a quarantined record again — as it was (after a mapping was added) or as ``fixed`` — and
         store it. Returns ``{"status": "stored" | "still quarantined", "report_id", "reason", "summary"}``.
+        ``mapping``: the column mapping of a ``generic_csv`` record (a history mapping rebuilds its case).
         """
         row = intake.quarantined(self.store, record_id)
         if row["status"] != "open":
@@ -466,7 +475,7 @@ class Pipeline:
         source = SourceRef(**row["source_ref"]) if row.get("source_ref") else SourceRef(f"quarantine-{record_id}")
         name = filename or _filename_for(source.filename, row.get("content_type"))
         outcomes = list(parse(row["channel"], fixed if fixed is not None else bytes(row["raw_payload"]),
-                              filename=name, received_at=row["received_at"]))
+                              filename=name, received_at=row["received_at"], mapping=mapping))
         reports = [o for o in outcomes if isinstance(o, Report)]
         if len(outcomes) != 1:
             problem = f"the re-submitted bytes hold {len(outcomes)} records, not one"
@@ -622,15 +631,16 @@ def _unknown_item(report: Report) -> Quarantined:
                        report.received_at, raw, report.external_id)
 
 
-_UNSTORABLE_JSON = re.compile(r"\\u0000|\\ud[89a-f]", re.IGNORECASE)
+_UNSTORABLE_JSON = re.compile(rb"\\u0000")
+_PLAIN_JSON_ONLY = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
 def _json_ready(value: Any) -> Any:
     """``value`` when it is plain JSON a database takes (the adapters' raw records are), else :func:`json_safe`
     of it (NUL characters, lone surrogates, dates and other objects made storable)."""
     try:
-        text = json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError):
+        text = orjson.dumps(value, option=_PLAIN_JSON_ONLY)  # refuses lone surrogates, dates and other objects
+    except (TypeError, orjson.JSONEncodeError):
         return json_safe(value)
     return json_safe(value) if _UNSTORABLE_JSON.search(text) else value
 
