@@ -6,12 +6,14 @@ import       channel files into the store (located, de-duplicated, quarantined w
 
     python -m ingest import --channel hotline_12345 data/samples/hotline_12345.xlsx [--json]
     python -m ingest import --channel generic_csv export.csv --mapping data/samples/generic_mapping.yaml
+    python -m ingest import --channel generic_csv --mapping data/samples/history_mapping.yaml \
+        data/samples/history_szcg.csv      # an old platform's cases: a history mapping (ingest.history)
 
 quarantine   records that could not be used: list them, look at one, re-submit it (as it was, or fixed)::
 
     python -m ingest quarantine list [--status open|fixed|all] [--channel C]
     python -m ingest quarantine show 17 [--raw-out row17.csv] [--unmasked]
-    python -m ingest quarantine resubmit 17 [--file row17-fixed.csv]
+    python -m ingest quarantine resubmit 17 [--file row17-fixed.csv] [--mapping MAPPING.yaml]
 
 manual       reports waiting for manual location: list them, place one at a point::
 
@@ -66,7 +68,10 @@ def add_import(subparsers: Any) -> None:
             "address geocoded), attach it to an open case or open a new one, and store it; a record that "
             "cannot be used is quarantined with its raw bytes and the reason, a report that cannot be placed "
             "waits for manual location. Re-importing a file changes nothing. Prints a summary (read, new "
-            "cases, attached, quarantined by reason, manual location); --json prints it as one JSON line."),
+            "cases, attached, quarantined by reason, manual location); --json prints it as one JSON line. "
+            "A generic_csv mapping that names a status or step times (accepted_at, closed_at …) imports an "
+            "old platform's cases: each row's case is rebuilt with its steps, marked as imported, and a row "
+            "whose times contradict each other is quarantined (see ingest/history.py)."),
     )
     parser.add_argument("--channel", required=True, choices=channel_names(), help="the channel the files come from")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="CSV, Excel (.xlsx) or JSON files")
@@ -170,6 +175,8 @@ def add_quarantine(subparsers: Any) -> None:
     resubmit.add_argument("id", type=int)
     resubmit.add_argument("--file", type=Path, metavar="FIXED",
                           help="the fixed record (same format as the raw bytes: a one-row CSV, or JSON)")
+    resubmit.add_argument("--mapping", type=Path, metavar="FILE",
+                          help="the column mapping (YAML) of a generic_csv record, as given to import")
     for sub in (listing, show, resubmit):
         _store_option(sub)
     parser.set_defaults(run=run_quarantine)
@@ -199,9 +206,13 @@ def run_quarantine(args: argparse.Namespace) -> int:
             if not args.file.is_file():
                 raise ValueError(f"no such file: {args.file}")
             fixed = args.file.read_bytes()
+        if args.mapping is None and intake.quarantined(store, args.id)["channel"] == "generic_csv":
+            raise ValueError(f"quarantined record {args.id} came through generic_csv: give its column mapping "
+                             "with --mapping FILE")
         from ingest.pipeline import Pipeline
 
-        result = Pipeline.from_store(store).resubmit(args.id, fixed, filename=args.file.name if args.file else None)
+        result = Pipeline.from_store(store).resubmit(args.id, fixed, filename=args.file.name if args.file else None,
+                                                     mapping=args.mapping)
         print(json.dumps(result, ensure_ascii=False))
         return 0 if result["status"] == "stored" else 1
 

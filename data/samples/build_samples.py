@@ -86,8 +86,9 @@ def build(demo: Path) -> None:
     write_police(world, HERE / "police_110.jsonl")
     write_patrol(world, HERE / "patrol.json")
     write_generic(world, HERE / "generic.csv")
+    write_history(demo, HERE / "history_szcg.csv")
     for name in ("hotline_12345.xlsx", "hotline_12345_gbk.csv", "dcm_12319.csv", "grid_worker.json",
-                 "police_110.jsonl", "patrol.json", "generic.csv"):
+                 "police_110.jsonl", "patrol.json", "generic.csv", "history_szcg.csv"):
         print(f"wrote {name}")
 
 
@@ -492,6 +493,146 @@ def write_generic(world: World, path: Path) -> None:
     writer.writeheader()
     writer.writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------- history (old platform)
+
+HISTORY_HEADER = ["序号", "案件编号", "问题来源", "问题类别", "问题描述", "发生地址", "经度", "纬度", "紧急程度",
+                  "上报时间", "受理时间", "派遣时间", "处置时间", "结案时间", "处置时限", "处置单位", "处置结果",
+                  "案件状态", "不予受理原因"]
+HISTORY_SOURCES = ("监督员上报", "12345热线", "12319热线", "公众举报", "巡查发现")
+TOWNSHIP_ITEMS = ("ZF001", "ZF002", "ZF005", "ZF007", "ZF008", "ZF011", "ZF018", "ZF022", "ZF023", "ZF024",
+                  "ZF042")
+DEPARTMENT_ITEMS = ("ZF015", "ZF028")  # 噪声扰民, 无照经营: where the 事项清单 sends them to 公安, 市场监管
+HISTORY_ITEM_NAMES = {**ITEM_NAMES, "ZF028": "无照经营"}
+HISTORY_COMPLAINTS = {**COMPLAINTS, "ZF028": ["{p}附近有一家无照经营的小吃店", "{p}旁边有人无证无照开设废品收购站"]}
+HANDLING_NOTES = ("已现场责令整改，当事人已自行清理", "已劝离并清理现场", "已立案查处，责令限期改正",
+                  "已整改到位，现场恢复原状", "已教育劝导，当事人承诺不再发生")
+DEPARTMENT_UNITS = {"公安": "派出所", "市场监管": "市场监管所"}
+HOLIDAYS_2024_2025 = (  # 国务院办公厅节假日安排: the sample keeps off them (work_calendar.yaml may add those years)
+    ("2024-01-01", "2024-01-01"), ("2024-02-10", "2024-02-18"), ("2024-04-04", "2024-04-07"),
+    ("2024-05-01", "2024-05-05"), ("2024-06-10", "2024-06-10"), ("2024-09-15", "2024-09-17"),
+    ("2024-10-01", "2024-10-07"), ("2025-01-01", "2025-01-01"), ("2025-01-28", "2025-02-04"),
+    ("2025-04-04", "2025-04-06"), ("2025-05-01", "2025-05-05"), ("2025-05-31", "2025-06-02"),
+    ("2025-10-01", "2025-10-08"))
+
+
+def _plain_workday(day: datetime) -> bool:
+    text = f"{day:%Y-%m-%d}"
+    return day.isoweekday() <= 5 and not any(a <= text <= b for a, b in HOLIDAYS_2024_2025)
+
+
+def _workday_after(day: datetime, n: int) -> datetime:
+    """The ``n``-th plain working day after ``day`` (same clock time)."""
+    while n > 0:
+        day += timedelta(days=1)
+        n -= _plain_workday(day)
+    return day
+
+
+def write_history(demo: Path, path: Path) -> None:
+    """64 cases of an old 数字城管 platform, 2024–2025, UTF-8 with BOM, GCJ-02 points; 7 contradictory rows."""
+    rng = random.Random(SEED + 9)
+    with (demo / "places.csv").open(encoding="utf-8") as f:
+        places = [p for p in csv.DictReader(f) if p["kind"] in ("poi", "compound", "building")]
+    with (demo / "teams.csv").open(encoding="utf-8") as f:
+        teams = list(csv.DictReader(f))
+    sub_squads: dict[str, list[str]] = {}
+    units: dict[tuple[str, str], str] = {}
+    for team in teams:
+        if team["kind"] == "sub_squad":
+            sub_squads.setdefault(team["township_code"], []).append(team["name"])
+        elif team["kind"] == "department_unit":
+            units[(team["township_code"], team["department"])] = team["name"]
+    with (demo / "authority.csv").open(encoding="utf-8") as f:
+        authority = {(a["township_code"], a["item_code"]): a for a in csv.DictReader(f)}
+    rows = []
+    plan = (["closed"] * 40 + ["archived"] * 6 + ["transferred_closed"] * 6 + ["rejected"] * 4
+            + ["dispatched", "in_progress", "accepted", "reported"] + ["late"] * 4)
+    rng.shuffle(plan)
+    day = datetime(2024, 1, 8)
+    for n, kind in enumerate(plan, start=1):
+        day += timedelta(days=rng.randrange(6, 14))
+        while not _plain_workday(day):
+            day += timedelta(days=1)
+        place = rng.choice(places)
+        department_case = kind == "transferred_closed"
+        acts = [i for i in (DEPARTMENT_ITEMS if department_case else TOWNSHIP_ITEMS)  # as its 事项清单 says
+                if (authority[(place["township_code"], i)]["authority"] == "部门") == department_case]
+        item = rng.choice(acts)
+        urgent = rng.random() < 0.2
+        reported = day + timedelta(hours=rng.randrange(8, 16), minutes=rng.randrange(60))
+        accepted = reported + timedelta(minutes=rng.randrange(5, 80))
+        dispatched = accepted + timedelta(minutes=rng.randrange(5, 50))
+        limit_days = 1 if urgent else rng.choice((1, 2, 3))
+        deadline = _workday_after(accepted, limit_days).replace(hour=17, minute=30, second=0)
+        late = kind == "late" or rng.random() < 0.12
+        if late:  # handled on a working day after the deadline's
+            handled = _workday_after(deadline, rng.choice((1, 2))).replace(hour=rng.randrange(9, 16),
+                                                                          minute=rng.randrange(60))
+        else:  # on a working day up to the deadline's, in office hours
+            days = [d for d in range((deadline.date() - dispatched.date()).days + 1)
+                    if _plain_workday(dispatched + timedelta(days=d))]
+            handled = (dispatched + timedelta(days=rng.choice(days))).replace(hour=rng.randrange(9, 17),
+                                                                               minute=rng.randrange(60))
+            handled = min(max(handled, dispatched + timedelta(minutes=30)), deadline - timedelta(minutes=10))
+        closed = _workday_after(handled, rng.choice((0, 1, 1, 2))).replace(hour=rng.randrange(9, 18),
+                                                                          minute=rng.randrange(60))
+        closed = max(closed, handled + timedelta(minutes=20))
+        township = place["township_code"]
+        if department_case:
+            department = authority[(township, item)]["department"]
+            unit = units.get((township, department)) or ("同安区市场监督管理局" if department == "市场监管"
+                                                         else "厦门市公安局同安分局")
+            result = "已转交部门依法处理，部门已反馈处理结果"
+        else:
+            unit = rng.choice(sub_squads[township])
+            result = rng.choice(HANDLING_NOTES)
+        lon, lat = convert(float(place["lon"]), float(place["lat"]), "wgs84", "gcj02")
+        status = {"closed": "已结案", "late": "已结案", "transferred_closed": "已结案", "archived": "已归档",
+                  "rejected": "不予受理", "dispatched": "已派遣", "in_progress": "处置中", "accepted": "已受理",
+                  "reported": "待受理"}[kind]
+        row = {
+            "序号": n, "案件编号": f"TASZCG{reported:%Y%m%d}{n:04d}", "问题来源": rng.choice(HISTORY_SOURCES),
+            "问题类别": HISTORY_ITEM_NAMES[item], "问题描述": rng.choice(HISTORY_COMPLAINTS[item]).format(p=place["name"]),
+            "发生地址": place["address"], "经度": f"{float(lon):.6f}", "纬度": f"{float(lat):.6f}",
+            "紧急程度": "紧急" if urgent else "一般", "上报时间": f"{reported:%Y-%m-%d %H:%M:%S}",
+            "受理时间": f"{accepted:%Y-%m-%d %H:%M:%S}", "派遣时间": f"{dispatched:%Y-%m-%d %H:%M:%S}",
+            "处置时间": f"{handled:%Y-%m-%d %H:%M:%S}", "结案时间": f"{closed:%Y-%m-%d %H:%M:%S}",
+            "处置时限": f"{deadline:%Y-%m-%d %H:%M}", "处置单位": unit, "处置结果": result, "案件状态": status,
+            "不予受理原因": "",
+        }
+        if kind == "rejected":
+            row.update(派遣时间="", 处置时间="", 结案时间="", 处置时限="", 处置单位="", 处置结果="",
+                       不予受理原因=rng.choice(("重复上报", "非本辖区", "无效信息", "非执法事项")))
+        elif kind in ("dispatched", "in_progress"):
+            row.update(处置时间="", 结案时间="", 处置结果="")
+        elif kind == "accepted":
+            row.update(派遣时间="", 处置时间="", 结案时间="", 处置单位="", 处置结果="")
+        elif kind == "reported":
+            row.update(受理时间="", 派遣时间="", 处置时间="", 结案时间="", 处置时限="", 处置单位="", 处置结果="")
+        rows.append(row)
+    # the contradictions an old platform's export holds (listed in README.md), on closed township cases
+    closed = iter(k for k, kind in enumerate(plan) if kind == "closed" and k % 7 == 4)
+    clock = "%Y-%m-%d %H:%M:%S"
+    row = rows[next(closed)]  # closed before it was reported
+    row["结案时间"] = f"{datetime.strptime(row['上报时间'], clock) - timedelta(days=3):{clock}}"
+    row = rows[next(closed)]  # handled before it was dispatched
+    row["处置时间"] = f"{datetime.strptime(row['派遣时间'], clock) - timedelta(minutes=3):{clock}}"
+    row = rows[next(closed)]  # a typo in the year: closed in the future
+    row["结案时间"] = "2052" + row["结案时间"][4:]
+    rows[next(closed)]["处置时间"] = ""  # closed, but no handling time
+    row = rows[next(closed)]  # a squad that does not exist
+    row["处置单位"] = row["处置单位"][:-3] + "九中队"
+    row = rows[next(closed)]  # noise is the police's (事项清单: 部门 → 公安), not a township squad's
+    row.update(问题类别="噪声扰民", 问题描述=HISTORY_COMPLAINTS["ZF015"][1].format(p=row["发生地址"][5:]))
+    row = rows[next(k for k, kind in enumerate(plan) if kind == "rejected")]  # rejected without a reason
+    row["不予受理原因"] = ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, HISTORY_HEADER, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
 
 
 def _stable_zip(data: bytes) -> bytes:

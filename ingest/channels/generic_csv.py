@@ -24,6 +24,21 @@ Mappable fields: ``external_id, received_at, occurred_at, category, description,
 cell_code``. A dict without a ``columns`` key is read as the columns themselves. Every mapped column must be
 in the file's header. Categories go through ``categories`` first, then the ``generic_csv`` table of
 ``data/sources/category_mappings.yaml`` (which also takes item codes and item names).
+
+History from an old platform
+----------------------------
+A mapping that also names any of ``status, accepted_at, rejected_at, dispatched_at, arrived_at, handled_at,
+verified_at, closed_at, archived_at, deadline, handling_unit, reject_reason, handling_note, legacy_case_id``
+makes every row a :class:`~ingest.history.HistoricalReport`: its case is rebuilt with its steps when stored
+(see :mod:`ingest.history`; ``data/samples/history_mapping.yaml``). Such a mapping must name
+``received_at`` (the case opens then) and may add the export's own words::
+
+    statuses:                # the export's 案件状态 → reported, rejected, accepted, dispatched, transferred,
+      挂账: dispatched        # in_progress, handled, verified, closed, archived
+    reject_reasons:          # the export's 不予受理原因 → invalid, duplicate, outside_jurisdiction,
+      职能交叉: not_enforcement_matter   # not_enforcement_matter
+
+A row whose times contradict each other or its status is quarantined with the fields named.
 """
 
 from __future__ import annotations
@@ -38,12 +53,14 @@ from ingest import coordinates
 from ingest.categories import CategoryMap, CategoryMapError, default_map
 from ingest.channels.base import Channel, Context
 from ingest.fields import Rejection
+from ingest.history import HISTORY_FIELDS, HistoricalReport, HistoryColumns
 from ingest.payload import fingerprint
 from ingest.records import Record
-from ingest.report import SourceRef
+from ingest.report import Report, SourceRef
 
 MAPPABLE = ("external_id", "received_at", "occurred_at", "category", "description", "address", "lon", "lat",
-            "crs", "reporter_name", "reporter_phone", "reporter_id", "priority", "media", "cell_code")
+            "crs", "reporter_name", "reporter_phone", "reporter_id", "priority", "media", "cell_code",
+            *HISTORY_FIELDS)
 
 
 class MappingError(ValueError):
@@ -58,11 +75,12 @@ class GenericCsv(Channel):
     required = ("category",)
 
     def __init__(self, columns: Mapping[str, str] | None = None, crs: str = "wgs84",
-                 wording: Mapping[str, Any] | None = None):
+                 wording: Mapping[str, Any] | None = None, history: HistoryColumns | None = None):
         self.fields = {name: (column,) for name, column in (columns or {}).items()}
         self.required = tuple(n for n in ("external_id", "received_at", "category") if n in self.fields)
         self.default_crs = crs
         self.wording = dict(wording or {})
+        self.history = history
         self._categories: tuple[int, CategoryMap] | None = None
 
     @property
@@ -83,6 +101,26 @@ class GenericCsv(Channel):
         if "external_id" in self.fields:
             return super().duplicate(record, external_id, first)
         return f"same content as {first}: sent twice"
+
+    def normalise(self, record: Record, context: Context) -> Report:
+        """The report, and with a history mapping its case's history (:class:`HistoricalReport`); the
+        problems of both are named together."""
+        if self.history is None:
+            return super().normalise(record, context)
+        problems: list[str] = []
+        report: Report | None = None
+        try:
+            report = super().normalise(record, context)
+        except Rejection as rejection:
+            problems.append(str(rejection))
+        try:
+            history = self.history.read(record, report, lambda name: self.label(name, record), context.received_at)
+        except Rejection as rejection:
+            problems.append(str(rejection))
+        if problems:
+            raise Rejection("; ".join(problems))
+        assert report is not None
+        return HistoricalReport.of(report, history, record.raw_bytes, record.content_type, context.received_at)
 
     def category(self, record: Record, context: Context) -> tuple[str, str]:
         if self.wording:
@@ -113,10 +151,11 @@ def from_mapping(mapping: Mapping[str, Any] | str | Path) -> GenericCsv:
     if not isinstance(mapping, Mapping):
         raise MappingError(f"a column mapping is a dict of field → column, not {type(mapping).__name__}")
     if "columns" in mapping:
-        extra = sorted(set(mapping) - {"columns", "crs", "categories", "name", "description"})
+        extra = sorted(set(mapping) - {"columns", "crs", "categories", "name", "description", "statuses",
+                                       "reject_reasons"})
         if extra:
             raise MappingError(f"unknown key(s) in the column mapping: {', '.join(map(str, extra))} "
-                               "(expected columns, crs, categories, name, description)")
+                               "(expected columns, crs, categories, name, description, statuses, reject_reasons)")
         if not isinstance(mapping["columns"], Mapping):
             raise MappingError("columns of the column mapping must be a dict of field → column")
         columns, crs_name, wording = dict(mapping["columns"]), mapping.get("crs") or "wgs84", mapping.get("categories")
@@ -141,13 +180,35 @@ def from_mapping(mapping: Mapping[str, Any] | str | Path) -> GenericCsv:
         raise MappingError(f"crs of the column mapping: {exc}") from None
     if wording is not None and not isinstance(wording, Mapping):
         raise MappingError("categories of the column mapping must be a dict of wording → item code")
-    channel = GenericCsv(columns, crs, wording)
+    history = _history(columns, mapping)
+    channel = GenericCsv(columns, crs, wording, history)
     if wording:
         try:
             default_map().with_wording(channel.name, wording)
         except CategoryMapError as exc:
             raise MappingError(str(exc)) from None
     return channel
+
+
+def _history(columns: Mapping[str, str], mapping: Mapping[str, Any]) -> HistoryColumns | None:
+    """The history part of a mapping (None when it names no history field); checked."""
+    names = tuple(name for name in HISTORY_FIELDS if name in columns)
+    words = {key: mapping.get(key) if "columns" in mapping else None for key in ("statuses", "reject_reasons")}
+    if not names:
+        named = [key for key, value in words.items() if value]
+        if named:
+            raise MappingError(f"{' and '.join(named)} of the column mapping need a history mapping: name status "
+                               "or a step time (accepted_at, closed_at …) among the columns")
+        return None
+    if "received_at" not in columns:
+        raise MappingError("a history mapping needs received_at (上报时间): a historical case opens then")
+    for key, value in words.items():
+        if value is not None and not isinstance(value, Mapping):
+            raise MappingError(f"{key} of the column mapping must be a dict of the export's word → ours")
+    try:
+        return HistoryColumns.from_mapping(names, words["statuses"], words["reject_reasons"])
+    except ValueError as exc:
+        raise MappingError(str(exc)) from None
 
 
 def _base_wording(categories: CategoryMap) -> dict[str, Any]:
