@@ -379,9 +379,10 @@ def _actor_from_session() -> Actor | None:
 
 
 def account_actor(account: dict[str, Any]) -> Actor:
-    """The :class:`Actor` an account acts as (its username is what the audit trail records)."""
+    """The :class:`Actor` an account acts as: the audit trail records ``actor_id`` (an officer's officer
+    code, so the officer-activity KPI counts steps taken from the dashboard), else the username."""
     return Actor(
-        account["username"],
+        account.get("actor_id") or account["username"],
         Role(account["role"]),
         township_code=account.get("township_code"),
         teams=frozenset(account.get("teams") or ()),
