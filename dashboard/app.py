@@ -35,12 +35,13 @@ def create_app(runtime: Runtime) -> Dash:
         suppress_callback_exceptions=True,
     )
     app.server.config[CONFIG_KEY] = runtime
-    from dashboard import access, login
+    from dashboard import access, login, media
     from dashboard.components.header import ROOT_ID, header  # after Dash(): the header lists the pages
     from dashboard.components.text import LANG_STORE
 
     login.install(app.server, runtime.store, runtime.jurisdiction_name)
     access.install(app)
+    media.install(app.server)  # evidence photos, served only within the case's scope
 
     def layout() -> html.Div:
         """Per request: the header knows who is signed in."""
