@@ -166,6 +166,9 @@ class Stream:
     incidents: int
     handled_at: np.ndarray
     """When each incident was handled (seconds since the epoch): its case may close then."""
+    place: np.ndarray
+    """Each report's place (row of the gazetteer's places): to tell a wrong join at the same place from one
+    at another (the benchmark's diagnosis)."""
 
     @property
     def duplicates(self) -> int:
@@ -334,4 +337,4 @@ def _reports(rows: list[tuple], places: pd.DataFrame, rng: np.random.Generator, 
             point=point, reporter_phone=f"138{rng.integers(10**8):08d}" if ch == "hotline_12345" else None,
             raw=raw))
     return Stream(reports, np.array([r[1] for r in rows]), np.asarray(true_lon), np.asarray(true_lat),
-                  len({r[1] for r in rows}), handled)
+                  len({r[1] for r in rows}), handled, np.array([r[8] for r in rows], np.int64))

@@ -49,7 +49,7 @@ from geo.geocoder import Geocoder
 from geo.jurisdiction_index import JurisdictionIndex
 from ingest import dedup
 from ingest.history import HistoricalReport
-from ingest.locate import NEEDS_MANUAL, PLACED, Locator, Placements
+from ingest.locate import GEOCODED, NEEDS_MANUAL, PLACED, Locator, Placements
 from ingest.parse import parse
 from ingest.payload import json_safe
 from ingest.report import Quarantined, Report, SourceRef
@@ -61,6 +61,8 @@ BATCH = 20_000
 """Records per transaction in :meth:`Pipeline.run` (a bulk import)."""
 RETRIES = 3
 """How often a batch is decided again when a case it joined was closed in the meantime."""
+REPLAY = 20_000
+"""Latest stored reports whose wording a starting pipeline relearns for de-duplication (dedup.replay)."""
 
 Record = Report | Quarantined
 
@@ -168,7 +170,7 @@ class Pipeline:
         self.locator = locator
         self.rules = rules or dedup.DedupRules.from_items()
         self.batch = batch
-        self.stats = dedup.TextStats()
+        self.stats = dedup.TextStats.from_catalogue()
         self._open = dedup.OpenCases()
         self._covered: tuple[int, int] | None = None  # report times (epoch s) whose open cases are loaded
         self._max_case_id: int | None = None
@@ -280,8 +282,11 @@ class Pipeline:
         x, y = lonlat_to_metric(placements.lon[placed], placements.lat[placed]) if len(placed) else (
             np.empty(0), np.empty(0))
         texts = [normal[j] for j in placed.tolist()]
+        # de-duplication: a geocoded address's match level widens its distance window (dedup.SPREAD_M)
+        spread = dedup.location_spread([self.locator.geocode(r.address or "").level if status == GEOCODED else None
+                                        for r, status in zip(chosen, placements.status[placed], strict=True)])
         decisions = dedup.assign(x, y, times, [r.item_code for r in chosen], texts, self._open, self.rules,
-                                 self.stats, normalised=True)
+                                 self.stats, normalised=True, spread=spread)
         joined = {int(c) for c in decisions.case_id[~decisions.opens] if c >= 0}
         if joined:
             closed = joined - intake.still_open(conn, joined)
@@ -306,7 +311,8 @@ class Pipeline:
         summary.manual_location += len(fresh) - len(placed)
         return _Memo(new_ids, x[openers], y[openers],
                      decisions.new_latest[openers],
-                     [chosen[i].item_code for i in openers], [texts[i] for i in openers], decisions.latest, times)
+                     [chosen[i].item_code for i in openers], [texts[i] for i in openers], decisions.latest, times,
+                     spread[openers], [(texts[k], text) for k, text in decisions.learning])
 
     def _write_quarantine(self, conn: Any, rejected: list[tuple[int, Quarantined]], summary: Summary,
                           ids: list[str]) -> None:
@@ -422,6 +428,7 @@ class Pipeline:
         since, and the cases with reports near these times not loaded yet."""
         if self._max_case_id is None:
             self._max_case_id = intake.max_case_id(conn)
+            dedup.replay(self.stats, *_recent_reports(conn, REPLAY))  # de-duplication: relearn the wording
             baseline = True
         else:
             baseline = False
@@ -451,8 +458,10 @@ class Pipeline:
     def _remember(self, memo: _Memo) -> None:
         """After a commit: the cases the batch opened, and the new latest reports of the cases it joined."""
         self._open.touch(memo.latest)
+        self.stats.learn(memo.learning)  # what committed comparisons teach about wording (dedup.TextStats)
         if memo.case_ids:
-            self._open.add(memo.case_ids, memo.x, memo.y, memo.new_latest, memo.items, memo.texts, normalised=True)
+            self._open.add(memo.case_ids, memo.x, memo.y, memo.new_latest, memo.items, memo.texts, normalised=True,
+                           spread=memo.spread)
             self._max_case_id = max(self._max_case_id or 0, max(memo.case_ids))
         if len(memo.times) and len(self._open) > 20_000:  # forget cases far behind what arrives now
             horizon = int(memo.times.max()) - 2 * self._window_s
@@ -581,6 +590,8 @@ class _Memo:
     texts: list[str]  # normalised
     latest: dict[int, int]
     times: np.ndarray
+    spread: np.ndarray | None = None  # of the new cases' positions (dedup.location_spread)
+    learning: list[tuple[str, str]] = field(default_factory=list)  # for dedup.TextStats.learn
 
 
 class _CaseClosed(Exception):
@@ -668,6 +679,16 @@ def _floats(values: np.ndarray) -> list[float | None]:
 
 def _utc(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def _recent_reports(conn: Any, limit: int) -> tuple[list[str | None], list[str | None], list[int | None]]:
+    """Descriptions, items and cases of the ``limit`` latest reports with a case, oldest first (dedup.replay)."""
+    import sqlalchemy as sa
+
+    columns = intake.REPORTS.c
+    rows = conn.execute(sa.select(columns.description, columns.item_code, columns.case_id)
+                        .where(columns.case_id.is_not(None)).order_by(columns.id.desc()).limit(limit)).all()[::-1]
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
 def _point_of(conn: Any, report_id: int) -> tuple[float, float]:
