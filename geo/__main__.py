@@ -16,6 +16,18 @@ geocode   a free-text address (or a CSV column of them) to a point, the place ma
     python -m geo geocode "大同街道凤山路123号" --data data/demo [--json]
     python -m geo geocode --csv orders.csv --column 事发地址 --out located.csv
 
+hotspots  Gi* hot and cold spots of the reports of a window, per cell or community (JSON for scripts)::
+
+    python -m geo hotspots --window 7d [--by cell|community] [--item ZF001] [--json]
+
+emerging  emerging hot spot analysis over weekly (or daily) steps::
+
+    python -m geo emerging --steps 12 --step week [--json]
+
+repeats   repeat places: the same item back at a cell or address after its case was closed::
+
+    python -m geo repeats [--by cell|address] [--within 90d] [--json]
+
 Adding a command is adding two functions, ``add_<name>(subparsers)`` to declare its arguments and
 ``run_<name>(args) -> int`` to do the work, and listing ``add_<name>`` in ``COMMANDS``.
 Bad input prints the usage and one error line on stderr, and exits with status 2.
@@ -279,7 +291,329 @@ def _gazetteer_frames_from_store(database_url: str | None) -> tuple[Any, Any, An
     return townships, communities, road_frame, place_frame
 
 
-COMMANDS: tuple[Callable[[Any], None], ...] = (add_convert, add_locate, add_geocode)
+# ---------------------------------------------------------------------------------------------- hot spots
+
+_DURATION_UNITS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _duration(text: str) -> Any:
+    """``7d``, ``24h``, ``2w`` → timedelta (argparse type: a bad value is a usage error)."""
+    from datetime import timedelta
+
+    value = text.strip().lower()
+    try:
+        number, unit = float(value[:-1]), value[-1]
+        seconds = number * _DURATION_UNITS[unit]
+    except (ValueError, KeyError, IndexError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 24h, 7d or 2w") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"the duration {text!r} must be positive")
+    return timedelta(seconds=seconds)
+
+
+def _instant(text: str) -> Any:
+    """ISO date or datetime → aware UTC datetime; a date means the end of that local day (Asia/Shanghai)."""
+    from datetime import UTC, date, datetime
+
+    from cases.calendar import SHANGHAI, next_local_midnight
+
+    try:
+        if len(text.strip()) == 10:
+            day = date.fromisoformat(text.strip())
+            return next_local_midnight(datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI))
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (2026-11-23) or time "
+                                         "(2026-11-23T08:00+08:00)") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)).astimezone(UTC)
+
+
+def _add_store_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", metavar="URL", help="the store to read (default: DATABASE_URL)")
+    parser.add_argument("--township", metavar="CODE", help="only this township's cells and reports")
+    parser.add_argument("--item", metavar="CODE", help="only reports of this enforcement item (e.g. ZF001)")
+    parser.add_argument("--end", type=_instant, metavar="WHEN",
+                        help="end of the period: ISO time, or a date for the end of that local day (default now)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document (for scripts)")
+    parser.add_argument("--all", action="store_true", help="list every cell, not only the significant ones")
+
+
+def add_hotspots(subparsers: Any) -> None:
+    """``hotspots [--window 7d] [--by cell|community] [--item CODE] [--json]``."""
+    parser = subparsers.add_parser(
+        "hotspots",
+        help="Getis-Ord Gi* hot and cold spots of the reports of a recent window, per cell or community",
+        description=(
+            "Count the reports of the window per unit grid cell (or community), compute Gi* with queen "
+            "neighbours (analytic z-scores and conditional-permutation p-values, seeded) and print the hot "
+            "and cold spots with their confidence bins (±3/±2/±1 = 99/95/90 %). Reads the store "
+            "(DATABASE_URL, else the embedded SQLite file)."
+        ),
+    )
+    parser.add_argument("--window", type=_duration, default="7d", metavar="DURATION",
+                        help="how far back from --end to count reports: 24h, 7d, 2w … (default 7d)")
+    parser.add_argument("--by", choices=("cell", "community"), default="cell", help="unit of analysis")
+    parser.add_argument("--permutations", type=int, default=999, help="conditional permutations (default 999)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the permutations (default 0)")
+    parser.add_argument("--fdr", action="store_true",
+                        help="Benjamini-Hochberg over all units (with permutation p-values, whose smallest value "
+                             "is 2/(permutations+1), it needs many permutations)")
+    _add_store_source(parser)
+    parser.set_defaults(run=run_hotspots)
+
+
+def run_hotspots(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    import numpy as np
+    import pandas as pd
+
+    from geo.hotspots import LABELS, LABELS_ZH, gi_star, grouped_weights, queen_weights
+
+    if args.permutations < 0:
+        raise ValueError("--permutations cannot be negative")
+    end = args.end or datetime.now(UTC)
+    start = end - args.window
+    cells, reports = _read_reports(args.database_url, start, end, args.township, args.item)
+    neighbours = queen_weights(cells["col"].to_numpy(), cells["row"].to_numpy())
+    index = {code: i for i, code in enumerate(cells["code"])}
+    counts = np.bincount([index[c] for c in reports["cell_code"] if c in index], minlength=len(cells))
+    units = cells[["code", "community_code", "township_code"]].copy()
+    if args.by == "community":
+        codes, group = np.unique(cells["community_code"].to_numpy(), return_inverse=True)
+        neighbours = grouped_weights(neighbours, group, len(codes))
+        counts = np.bincount(group, weights=counts, minlength=len(codes)).astype(np.int64)
+        township = cells.groupby("community_code")["township_code"].first()
+        units = pd.DataFrame({"code": codes, "community_code": codes,
+                              "township_code": township.reindex(codes).to_numpy()})
+    result = gi_star(counts.astype(float), neighbours, permutations=args.permutations, seed=args.seed)
+    bins = result.bins(fdr=args.fdr)
+    order = np.lexsort((-result.z, -bins))
+    listed = [int(i) for i in order if args.all or bins[i] != 0]
+    document = {
+        "by": args.by, "start": start.isoformat(), "end": end.isoformat(), "item": args.item,
+        "township": args.township, "units": len(units), "reports": int(counts.sum()),
+        "permutations": args.permutations, "seed": args.seed, "fdr": args.fdr,
+        "bins": {LABELS[b]: int((bins == b).sum()) for b in (3, 2, 1, 0, -1, -2, -3)},
+        "units_listed": [
+            {"code": units["code"].iloc[i], "community_code": units["community_code"].iloc[i],
+             "township_code": units["township_code"].iloc[i], "count": int(counts[i]),
+             "z": round(float(result.z[i]), 4), "p": round(float(result.p_value[i]), 5), "bin": int(bins[i]),
+             "label": LABELS_ZH[int(bins[i])]}
+            for i in listed
+        ],
+    }
+    if args.json:
+        print(json.dumps(document, ensure_ascii=False))
+        return 0
+    print(f"Gi* hot spots by {args.by}, {start:%Y-%m-%d %H:%M} … {end:%Y-%m-%d %H:%M} UTC: "
+          f"{document['reports']} reports in {len(units)} units; "
+          + ", ".join(f"{k} {v}" for k, v in document["bins"].items() if v))
+    for row in document["units_listed"]:
+        print(f"{row['code']}  {row['label']:<8} count {row['count']:>4}  z {row['z']:>7.2f}  p {row['p']:.4f}")
+    return 0
+
+
+def add_emerging(subparsers: Any) -> None:
+    """``emerging --steps 12 --step week [--json]``."""
+    from geo.hotspots.cube import STEPS
+
+    parser = subparsers.add_parser(
+        "emerging",
+        help="emerging hot spot analysis of the reports: new, intensifying, persistent, fading … per cell",
+        description=(
+            "Count the reports per cell and time step (a space-time cube ending at --end), compute the "
+            "space-time Gi* of every bin (neighbours in space and in the --lags previous steps, the whole "
+            "cube as reference, as ArcGIS Pro does), test each cell's trend with Mann-Kendall and name its "
+            "pattern (new, consecutive, intensifying, persistent, diminishing, sporadic, oscillating, "
+            "historical hot or cold spot). Reads the store (DATABASE_URL, else the embedded SQLite file)."
+        ),
+    )
+    parser.add_argument("--steps", type=int, default=12, help="number of time steps (default 12)")
+    parser.add_argument("--step", choices=tuple(STEPS), default="week", help="length of a step (default week)")
+    parser.add_argument("--lags", type=int, default=1, help="previous steps in a bin's neighbourhood (default 1)")
+    parser.add_argument("--permutations", type=int, default=199, help="conditional permutations (default 199)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the permutations (default 0)")
+    parser.add_argument("--alpha", type=float, default=0.10, help="significance of bins and trends (default 0.10)")
+    parser.add_argument("--inference", choices=("permutation", "normal"), default="permutation",
+                        help="judge bins on permutation or analytic p-values (default permutation)")
+    parser.add_argument("--fdr", action="store_true",
+                        help="Benjamini-Hochberg over all bins, as Pro does (best with --inference normal)")
+    _add_store_source(parser)
+    parser.set_defaults(run=run_emerging)
+
+
+def run_emerging(args: argparse.Namespace) -> int:
+    from collections import Counter
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from geo.hotspots import queen_weights
+    from geo.hotspots.categories import CATEGORIES, label_zh
+    from geo.hotspots.cube import STEPS, space_time_cube, step_edges
+    from geo.hotspots.emerging import emerging_hot_spots
+
+    if args.steps < 2:
+        raise ValueError("--steps must be at least 2: a trend needs more than one time step")
+    if args.lags < 0:
+        raise ValueError("--lags cannot be negative")
+    if not 0 < args.alpha < 1:
+        raise ValueError("--alpha must lie between 0 and 1")
+    end = args.end or datetime.now(UTC)
+    edges = step_edges(end, args.steps, STEPS[args.step])
+    cells, reports = _read_reports(args.database_url, edges[0], edges[-1], args.township, args.item)
+    index = {code: i for i, code in enumerate(cells["code"])}
+    cell_index = np.array([index.get(c, -1) for c in reports["cell_code"]], dtype=np.int64)
+    cube = space_time_cube(cell_index, reports["received_at"].to_numpy(dtype="datetime64[us]"), edges,
+                           len(cells))
+    neighbours = queen_weights(cells["col"].to_numpy(), cells["row"].to_numpy())
+    result = emerging_hot_spots(cube, neighbours, lags=args.lags, permutations=args.permutations,
+                                seed=args.seed, alpha=args.alpha, inference=args.inference, fdr=args.fdr)
+    tally = Counter(result.category.tolist())
+    order = np.lexsort((-result.trend.z, np.array([CATEGORIES.index(c) for c in result.category])))
+    listed = [int(i) for i in order if args.all or result.category[i] != "no_pattern"]
+    document = {
+        "start": edges[0].isoformat(), "end": edges[-1].isoformat(), "step": args.step, "steps": args.steps,
+        "edges": [e.isoformat() for e in edges], "item": args.item, "township": args.township,
+        "cells": len(cells), "reports": int(cube.sum()), "lags": args.lags, "permutations": args.permutations,
+        "seed": args.seed, "alpha": args.alpha, "inference": args.inference, "fdr": args.fdr,
+        "categories": {c: tally.get(c, 0) for c in CATEGORIES},
+        "cells_listed": [
+            {"code": cells["code"].iloc[i], "community_code": cells["community_code"].iloc[i],
+             "township_code": cells["township_code"].iloc[i], "category": result.category[i],
+             "label": label_zh(result.category[i]), "trend_z": round(float(result.trend.z[i]), 4),
+             "trend_p": round(float(result.trend.p[i]), 5), "tau": round(float(result.trend.tau[i]), 4),
+             "hot_steps": int(result.hot[i].sum()), "cold_steps": int(result.cold[i].sum()),
+             "counts": cube[i].tolist(), "z": [round(float(v), 3) for v in result.z[i]]}
+            for i in listed
+        ],
+    }
+    if args.json:
+        print(json.dumps(document, ensure_ascii=False))
+        return 0
+    print(f"emerging hot spots, {args.steps} {args.step}s to {end:%Y-%m-%d %H:%M} UTC: {document['reports']} "
+          f"reports in {len(cells)} cells; " + ", ".join(f"{k} {v}" for k, v in document["categories"].items() if v))
+    for row in document["cells_listed"]:
+        print(f"{row['code']}  {row['label']:<8} trend z {row['trend_z']:>6.2f}  counts {row['counts']}")
+    return 0
+
+
+def add_repeats(subparsers: Any) -> None:
+    """``repeats [--by cell|address] [--within 90d] [--since DATE] [--json]``."""
+    parser = subparsers.add_parser(
+        "repeats",
+        help="repeat places (反复发生): the same item back at a cell or address after its case was closed",
+        description=(
+            "List the cells (or addresses) where a case of an enforcement item was opened after an earlier "
+            "case of the same item there had been closed, within --within of that closure: places that "
+            "need source treatment. Reads the cases from the store (DATABASE_URL, else the embedded SQLite "
+            "file)."
+        ),
+    )
+    parser.add_argument("--by", choices=("cell", "address"), default="cell", help="what a place is")
+    parser.add_argument("--within", type=_duration, default="90d", metavar="DURATION",
+                        help="longest gap from a closure to the problem's return (default 90d)")
+    parser.add_argument("--since", type=_instant, metavar="WHEN", help="only cases opened since (default all)")
+    parser.add_argument("--min-repeats", type=int, default=1, help="keep places with at least this many repeats")
+    parser.add_argument("--database-url", metavar="URL", help="the store to read (default: DATABASE_URL)")
+    parser.add_argument("--township", metavar="CODE", help="only this township's cases")
+    parser.add_argument("--item", metavar="CODE", help="only this enforcement item")
+    parser.add_argument("--json", action="store_true", help="print one JSON document (for scripts)")
+    parser.set_defaults(run=run_repeats)
+
+
+def run_repeats(args: argparse.Namespace) -> int:
+    from geo.hotspots.repeats import normalise_address, repeat_places
+
+    cases = _read_cases(args.database_url, args.since, args.township, args.item)
+    if args.by == "address":
+        cases["place"] = [normalise_address(a) for a in cases["address"]]
+    else:
+        cases["place"] = cases["cell_code"]
+    table = repeat_places(cases, within=args.within, min_repeats=args.min_repeats)
+    document = {
+        "by": args.by, "within_days": args.within.total_seconds() / 86400, "since": args.since and
+        args.since.isoformat(), "township": args.township, "item": args.item, "cases": len(cases),
+        "without_place": int(cases["place"].isna().sum()), "places": len(table),
+        "repeat_places": [
+            {"place": row.place, "item_code": row.item_code, "cases": int(row.cases), "repeats": int(row.repeats),
+             "first_opened_at": row.first_opened_at.isoformat(), "last_opened_at": row.last_opened_at.isoformat(),
+             "days_to_return": round(float(row.days_to_return), 2), "case_ids": [int(c) for c in row.case_ids],
+             "repeat_case_ids": [int(c) for c in row.repeat_case_ids]}
+            for row in table.itertuples()
+        ],
+    }
+    if args.json:
+        print(json.dumps(document, ensure_ascii=False))
+        return 0
+    print(f"repeat places by {args.by}: {len(table)} places with a problem back within "
+          f"{document['within_days']:g} days of closing ({len(cases)} cases read)")
+    for row in document["repeat_places"]:
+        print(f"{row['place']}  {row['item_code']}  repeats {row['repeats']} of {row['cases']} cases, "
+              f"back after {row['days_to_return']:g} days (median)")
+    return 0
+
+
+def _read_reports(database_url: str | None, start: Any, end: Any, township: str | None,
+                  item: str | None) -> tuple[Any, Any]:
+    """The cells (code, community, township, col, row) and the located reports of ``[start, end)``."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from store import StoreError
+    from store.models import Cell, Report
+    from store.ready import open_ready_store
+
+    cell_query = sa.select(Cell.code, Cell.community_code, Cell.township_code, Cell.col, Cell.row) \
+        .order_by(Cell.code)
+    report_query = sa.select(Report.cell_code, Report.received_at).where(
+        Report.received_at >= start, Report.received_at < end, Report.cell_code.is_not(None))
+    if township:
+        cell_query = cell_query.where(Cell.township_code == township)
+        report_query = report_query.where(Report.township_code == township)
+    if item:
+        report_query = report_query.where(Report.item_code == item)
+    try:
+        with closing(open_ready_store(database_url)) as store, store.session() as session:
+            cells = pd.DataFrame(session.execute(cell_query).all(),
+                                 columns=["code", "community_code", "township_code", "col", "row"])
+            reports = pd.DataFrame(session.execute(report_query).all(), columns=["cell_code", "received_at"])
+    except StoreError as exc:
+        raise ValueError(f"cannot read the reports from the store: {exc}") from exc
+    if cells.empty:
+        raise ValueError(f"the store has no cells{f' in township {township}' if township else ''}")
+    reports["received_at"] = pd.to_datetime(reports["received_at"], utc=True).dt.tz_localize(None)
+    return cells, reports
+
+
+def _read_cases(database_url: str | None, since: Any, township: str | None, item: str | None) -> Any:
+    """Cases (id, cell, address, item, opened, closed) from the store, for repeat places."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from store import StoreError
+    from store.models import Case
+    from store.ready import open_ready_store
+
+    query = sa.select(Case.id, Case.cell_code, Case.address, Case.item_code, Case.opened_at, Case.closed_at)
+    if since is not None:
+        query = query.where(Case.opened_at >= since)
+    if township:
+        query = query.where(Case.township_code == township)
+    if item:
+        query = query.where(Case.item_code == item)
+    try:
+        with closing(open_ready_store(database_url)) as store, store.session() as session:
+            rows = session.execute(query).all()
+    except StoreError as exc:
+        raise ValueError(f"cannot read the cases from the store: {exc}") from exc
+    return pd.DataFrame(rows, columns=["case_id", "cell_code", "address", "item_code", "opened_at", "closed_at"])
+
+
+COMMANDS: tuple[Callable[[Any], None], ...] = (
+    add_convert, add_locate, add_geocode, add_hotspots, add_emerging, add_repeats,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
