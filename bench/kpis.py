@@ -1,6 +1,7 @@
 """KPIs for every township over 30 days with 1,000,000 cases in PostGIS, beside a bare count(*) of the table.
 
     python bench/kpis.py [--cases 1000000] [--spread-days 30] [--runs 5] [--folder data/demo] [--postgis-url URL]
+                         [--keep] [--database-url URL]
 
 A throw-away database is created, migrated and seeded with the demo city (for the townships, communities,
 items and teams the rows refer to). Then, straight through ``COPY`` (not through the case service — a
@@ -17,6 +18,9 @@ million cases would take hours that way), it is filled with:
 After ``VACUUM ANALYZE``, it times :func:`store.kpis.kpis` for all townships over those 30 days (every KPI,
 step-time medians and p90 included) and, as the bound, a plain ``SELECT count(*) FROM cases`` — one scan of
 the same table. Printed: median (and min/max) of ``--runs`` runs of each. Target: median ≤ 1 s.
+
+``--keep`` leaves the filled database in place (its URL is printed) for EXPLAIN ANALYZE;
+``--database-url`` times such a kept database again without building it (drop it yourself when done).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import io
 import statistics
 import sys
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -59,9 +65,17 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="a jurisdiction folder (default: generate the demo city)")
     parser.add_argument("--postgis-url", default=DEFAULT_POSTGIS_URL,
                         help="a PostgreSQL server where a throw-away database may be created")
+    parser.add_argument("--keep", action="store_true", help="leave the filled database in place (URL printed)")
+    parser.add_argument("--database-url", help="time a database kept by --keep again, without building one")
     args = parser.parse_args()
 
-    with scratch_database(args.postgis_url) as url, demo_city(args.folder) as folder:
+    if args.database_url:
+        store = open_store(args.database_url)
+        store.upgrade()  # a kept database gets the revisions added since it was built
+        _measure(store, args.database_url, args.runs)
+        store.close()
+        return
+    with _database(args.postgis_url, args.keep) as url, demo_city(args.folder) as folder:
         store = open_store(url)
         store.upgrade()
         store.seed_jurisdiction(folder)
@@ -71,6 +85,28 @@ def main() -> None:
               + ", ".join(f"{table} {n:,}" for table, n in rows.items()), flush=True)
         _measure(store, url, args.runs)
         store.close()
+        if args.keep:
+            print(f"kept: {url}")
+
+
+@contextmanager
+def _database(server_url: str, keep: bool) -> Iterator[str]:
+    """A throw-away database, or with ``keep`` a new one left in place afterwards."""
+    if not keep:
+        with scratch_database(server_url) as url:
+            yield url
+        return
+    name = f"cc_bench_kpis_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'create database "{name}"')
+    admin.dispose()
+    url = sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create extension if not exists postgis")
+    engine.dispose()
+    yield url
 
 
 # ------------------------------------------------------------------------------------------------ rows

@@ -20,6 +20,12 @@ period's end, or now if that is earlier). Statuses are the stored ones (now), so
 Local days, weeks (from Monday) and months are those of Asia/Shanghai. Step times are wall-clock hours
 between the step timestamps; the deadline clocks (:mod:`cases.deadlines`) decide lateness, leaving out
 suspensions and, where configured, non-working days.
+*Speed* (PostGIS): each source is read once, by one statement holding all its KPIs. The step-time
+percentiles are ordered-set aggregates, which PostgreSQL computes in one process per statement; so when
+grouping by township (or by day, week, month) the statement is a UNION ALL of branches that each hold
+whole groups, which PostgreSQL runs in parallel workers (:func:`_parts`). A township's branch reads a range
+of the township index, which carries the columns the KPIs read (revision 0008): an index-only scan in
+group order. Results are those of the single statement, exactly.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from sqlalchemy.sql import functions
 from cases.calendar import SHANGHAI
 from cases.states import OPEN_STATUSES
 from store.errors import InvalidData
-from store.models import Case, CaseEvent, Officer, Report, Team
+from store.models import Case, CaseEvent, Officer, Report, Team, Township
 from store.store import Store
 
 Columns = Any  # a table's ``.c`` collection
@@ -159,7 +165,8 @@ def _extension_rate(c: Columns, p: Period) -> Any:
 @_kpi("overdue_open", "超期未办结 overdue open cases", "count", better="lower")
 def _overdue_open(c: Columns, p: Period) -> Any:
     """Open cases (not rejected, closed or archived) whose deadline has passed at as_of (default: period end)."""
-    return sa.and_(c.status.in_([s.value for s in OPEN_STATUSES]), c.deadline_at < p.as_of)
+    # the deadline first: most rows (closed, no deadline) stop there, before the status list
+    return sa.and_(c.deadline_at.is_not(None), c.deadline_at < p.as_of, c.status.in_([s.value for s in OPEN_STATUSES]))
 
 
 @_kpi("overdue_pending_rate", "超期积压率 overdue pending rate", "rate", better="lower")
@@ -348,6 +355,11 @@ def _group_key(source: _Source, by: str) -> Any | None:
 
 # ------------------------------------------------------------------------------------------------ query
 
+PARTS = 16
+"""At most this many UNION ALL branches when the rows are split into parts (see :func:`_parts`)."""
+
+PERCENTILES = (0.5, 0.9)
+
 
 def kpis(store: Store, by: str = "township", start: datetime | None = None, end: datetime | None = None,
          as_of: datetime | None = None) -> pd.DataFrame:
@@ -372,13 +384,13 @@ def kpis(store: Store, by: str = "township", start: datetime | None = None, end:
     period = Period(start, end, as_of)
     frames = []
     with store.transaction() as conn:
+        if store.backend == "postgis":
+            _tune(conn)
         for name, source in SOURCES.items():
             key = _group_key(source, by)
-            if key is None:
-                continue
-            frames.append(_counts(conn, name, source, key, period))
-            if name == "cases":
-                frames.append(_hours(conn, store.backend, source, key, period))
+            if key is not None:
+                parts = _parts(conn, store.backend, source, by, period)
+                frames.append(_aggregate(conn, store.backend, name, source, key, parts, period))
     if by in BUCKETS:
         for part in frames:
             part.index = part.index.map(_bucket_label)
@@ -406,57 +418,157 @@ def _column_order() -> list[str]:
     return order
 
 
+def _tune(conn: sa.Connection) -> None:
+    """Settings for this transaction only (PostGIS). JIT compiling the ~30 aggregate expressions costs more
+    than it saves on a million rows (measured); the sorts of the percentiles want more than the default
+    4 MB of memory before they spill to disk."""
+    conn.exec_driver_sql("SET LOCAL jit = off")
+    conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+
+
 def _within(source: _Source, period: Period) -> list[Any]:
     return [] if source.time is None else [source.time >= period.start, source.time < period.end]
 
 
-def _counts(conn: sa.Connection, name: str, source: _Source, key: Any, period: Period) -> pd.DataFrame:
-    """Counts and rate parts of one source's KPIs per group, in one SELECT."""
+def _parts(conn: sa.Connection, backend: str, source: _Source, by: str, period: Period) -> list[Any]:
+    """Conditions that split a source's rows into branches each holding whole groups, or ``[true]`` (one
+    branch): on PostGIS, for a source limited by period, one branch per township (grouping by township)
+    or per run of consecutive days, weeks or months (grouping by those), at most :data:`PARTS` branches.
+
+    Why: a percentile is an ordered-set aggregate, which PostgreSQL cannot split between parallel workers
+    and merge — but it runs the branches of a UNION ALL in parallel (Parallel Append). A township's
+    branch is a range of the (township_code, opened_at) index, which includes the columns the KPIs read
+    (revision 0008): an index-only scan, already in group order, no heap page read and no sort of the rows.
+    A run of days is a range of the opened_at index.
+    """
+    if backend != "postgis" or source.time is None or (by != "township" and by not in BUCKETS):
+        return [sa.true()]
+    if by == "township":
+        codes = list(conn.execute(sa.select(Township.code).order_by(Township.code)).scalars())
+        size = -(-len(codes) // PARTS)
+        parts = [source.groups["township"].in_(codes[i:i + size]) for i in range(0, len(codes), size)]
+    else:
+        edges = _bucket_edges(by, period.start, period.end)
+        size = -(-(len(edges) - 1) // PARTS)
+        cuts = [*edges[:-1:size], edges[-1]]
+        parts = [sa.and_(source.time >= lo, source.time < hi) for lo, hi in zip(cuts, cuts[1:], strict=False)]
+    return parts if len(parts) > 1 else [sa.true()]
+
+
+BUCKET_ORIGIN = datetime(2000, 1, 2, 16, tzinfo=UTC)
+"""2000-01-03 00:00 in Shanghai, a Monday: the origin of the PostGIS day and week buckets (``date_bin``)."""
+
+
+def _bucket_edges(unit: str, start: datetime, end: datetime) -> list[datetime]:
+    """The instants where the buckets of ``unit`` begin, from the one holding ``start`` to the first at or
+    after ``end`` — the same instants as the SQL buckets (:data:`_POSTGIS_BUCKET`)."""
+    if unit == "month":
+        local = start.astimezone(SHANGHAI)
+        year, month = local.year, local.month
+        edges = [datetime(year, month, 1, tzinfo=SHANGHAI)]
+        while edges[-1] < end:
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            edges.append(datetime(year, month, 1, tzinfo=SHANGHAI))
+        return edges
+    stride = timedelta(days=1 if unit == "day" else 7)
+    first = BUCKET_ORIGIN + ((start - BUCKET_ORIGIN) // stride) * stride
+    count = -(-(end - first) // stride)
+    return [first + i * stride for i in range(count + 1)]
+
+
+def _count_columns(name: str, source: _Source, period: Period) -> list[Any]:
+    """The count aggregates of one source's count and rate KPIs (a rate as numerator and denominator)."""
+    def count(condition: Any, label: str) -> Any:
+        if _always(condition):
+            return sa.func.count().label(label)
+        if _not_null(condition) is not None:  # count(x) counts the rows where x is not null, a little faster
+            return sa.func.count(_not_null(condition)).label(label)
+        return sa.func.count().filter(condition).label(label)
+
     selected = []
     for kpi in KPIS.values():
         if kpi.source != name or kpi.kind not in ("count", "rate"):
             continue
         condition = kpi.definition(source.columns, period)
         if kpi.kind == "count":
-            selected.append(sa.func.count().filter(condition).label(kpi.name))
+            selected.append(count(condition, kpi.name))
         else:
             numerator, denominator = condition
-            selected.append(sa.func.count().filter(sa.and_(numerator, denominator)).label(f"{kpi.name}__num"))
-            selected.append(sa.func.count().filter(denominator).label(f"{kpi.name}__den"))
-    statement = (sa.select(key.label("key"), *selected).select_from(source.from_)
-                 .where(key.is_not(None), *_within(source, period)).group_by(key))
-    rows = conn.execute(statement).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["key", *(s.name for s in selected)]).set_index("key")
+            numerator = numerator if _always(denominator) else sa.and_(numerator, denominator)
+            selected += [count(numerator, f"{kpi.name}__num"), count(denominator, f"{kpi.name}__den")]
+    return selected
 
 
-def _hours(conn: sa.Connection, backend: str, source: _Source, key: Any, period: Period) -> pd.DataFrame:
-    """Median and p90 of every step time per group: ``percentile_cont`` in PostGIS; on SQLite (which has no
-    percentile aggregate) the same linear interpolation by pandas over the fetched durations."""
-    steps = [k for k in KPIS.values() if k.kind == "hours"]
-    durations = [SecondsBetween(*k.definition(source.columns)) for k in steps]
+def _always(condition: Any) -> bool:
+    return isinstance(condition, sa.sql.elements.True_)
+
+
+def _not_null(condition: Any) -> Any | None:
+    """The column of an ``x IS NOT NULL`` condition, else None."""
+    if (isinstance(condition, sa.sql.elements.BinaryExpression) and condition.operator is sa.sql.operators.is_not
+            and isinstance(condition.right, sa.sql.elements.Null)):
+        return condition.left
+    return None
+
+
+def _steps() -> list[Kpi]:
+    return [k for k in KPIS.values() if k.kind == "hours"]
+
+
+def _hour_names() -> list[str]:
+    return [f"{k.name}_{q}_h" for k in _steps() for q in ("median", "p90")]
+
+
+def _aggregate(conn: sa.Connection, backend: str, name: str, source: _Source, key: Any, parts: list[Any],
+               period: Period) -> pd.DataFrame:
+    """One source's KPIs per group in one statement (one pass over its rows): the counts, and for cases
+    on PostGIS the step-time percentiles (``percentile_cont``: the median and p90 of each step, in one
+    sort per step and group). SQLite has no percentile aggregate: :func:`_hours_sqlite` adds them."""
+    selected = _count_columns(name, source, period)
+    steps = _steps() if name == "cases" and backend == "postgis" else []
+    quantiles = sa.literal(list(PERCENTILES), ARRAY(sa.Float))
+    for kpi in steps:
+        duration = SecondsBetween(*kpi.definition(source.columns))
+        selected.append(sa.type_coerce(sa.func.percentile_cont(quantiles).within_group(duration),
+                                       ARRAY(sa.Float)).label(kpi.name))
     where = (key.is_not(None), *_within(source, period))
-    names = [f"{k.name}_{q}_h" for k in steps for q in ("median", "p90")]
-    if backend == "postgis":
-        quantiles = sa.literal([0.5, 0.9], ARRAY(sa.Float))
-        selected = [sa.type_coerce(sa.func.percentile_cont(quantiles).within_group(d), ARRAY(sa.Float)).label(k.name)
-                    for k, d in zip(steps, durations, strict=True)]
-        # An ordered-set aggregate wants its rows in group order. Over a long period the planner may walk the
-        # (township_code, status) index for that order — a random read of most heap pages, measured 1.5× slower
-        # than a scan and a parallel sort. Narrow periods still use the opened_at index (a bitmap scan).
+    branches = [sa.select(key.label("key"), *selected).select_from(source.from_).where(*where, part).group_by(key)
+                for part in parts]
+    statement = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+    labels = ["key", *(s.name for s in selected)]
+    walk = backend == "postgis" and len(branches) == 1 and source.time is not None
+    if walk:
+        # One branch, grouped by a column the branches cannot split by (team, item …): the planner may walk
+        # that column's index for group order — a random read of most heap pages, measured 1.6× the CPU of
+        # a scan and a (parallel) sort.
         conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
-        rows = conn.execute(sa.select(key.label("key"), *selected).where(*where).group_by(key)).all()
+    frame = pd.DataFrame([tuple(r) for r in conn.execute(statement)], columns=labels).set_index("key")
+    if walk:
         conn.exec_driver_sql("SET LOCAL enable_indexscan = on")
-        data = {row[0]: [(q / 3600 if q is not None else np.nan) for pair in row[1:] for q in (pair or (None, None))]
-                for row in rows}
-        return pd.DataFrame.from_dict(data, orient="index", columns=names)
-    rows = conn.execute(sa.select(key.label("key"), *durations).where(*where)).all()
+    if frame.index.has_duplicates:  # a group split between branches: its percentiles would be wrong
+        raise RuntimeError(f"KPI branches split a group of {key}: {sorted(frame.index[frame.index.duplicated()])}")
+    for kpi in steps:
+        pairs = frame.pop(kpi.name)
+        for i, q in enumerate(("median", "p90")):
+            frame[f"{kpi.name}_{q}_h"] = [p[i] / 3600 if p and p[i] is not None else np.nan for p in pairs]
+    if name == "cases" and backend != "postgis":
+        frame = frame.join(_hours_sqlite(conn, source, key, period))
+    return frame
+
+
+def _hours_sqlite(conn: sa.Connection, source: _Source, key: Any, period: Period) -> pd.DataFrame:
+    """Median and p90 of every step time per group, SQLite: the durations are fetched and pandas does the
+    same linear interpolation as ``percentile_cont``."""
+    steps = _steps()
+    durations = [SecondsBetween(*k.definition(source.columns)) for k in steps]
+    rows = conn.execute(sa.select(key.label("key"), *durations).where(key.is_not(None), *_within(source, period)))
     fetched = pd.DataFrame([tuple(r) for r in rows], columns=["key", *(k.name for k in steps)], dtype=object)
     if fetched.empty:
-        return pd.DataFrame(columns=names, dtype=float)
+        return pd.DataFrame(columns=_hour_names(), dtype=float)
     hours = fetched.set_index("key").astype(float) / 3600
-    quantiles = hours.groupby(level=0).quantile([0.5, 0.9]).unstack()
+    quantiles = hours.groupby(level=0).quantile(list(PERCENTILES)).unstack()
     quantiles.columns = [f"{name}_{'median' if q == 0.5 else 'p90'}_h" for name, q in quantiles.columns]
-    return quantiles[names]
+    return quantiles[_hour_names()]
 
 
 # ----------------------------------------------------------------------------------------------- league

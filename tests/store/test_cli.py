@@ -20,7 +20,7 @@ def _run(database_url: str, *args: str) -> subprocess.CompletedProcess:
 def test_upgrade_seed_counts(database_url: str, tiny_dir: Path) -> None:
     done = _run(database_url, "upgrade")
     assert done.returncode == 0, done.stderr
-    assert "at revision 0007" in done.stdout
+    assert "at revision 0008" in done.stdout
     done = _run(database_url, "seed", str(tiny_dir))
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout.splitlines()[0])

@@ -25,7 +25,7 @@ def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) -> Non
     store = open_store(database_url)
     assert store.revision() is None
     store.upgrade()
-    assert store.revision() == head() == "0007"
+    assert store.revision() == head() == "0008"
     assert _tables(store) == PRODUCT_TABLES | {"alembic_version"}
     store.upgrade()  # a second run changes nothing and does not fail
     assert store.revision() == head()
