@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +37,7 @@ from cases.permissions import Actor, scope_problem
 from cases.plans import ResponsePlan, load_plans
 from cases.states import ROLE_LABELS, Action, CaseState, Role
 from dashboard import access
+from dashboard.casework import case_id_of, case_id_or_403, case_service, open_case, open_or_403
 from dashboard.components import case_actions, layer_cache
 from dashboard.components.map import BASE_PANE, attribution_prefix, js
 from dashboard.components.text import LANG_STORE, text
@@ -46,8 +46,7 @@ from dashboard.runtime import current
 from ingest.privacy import mask_text
 from layers import LayerQuery, registry
 from store import Conflict, InvalidData, NotFound
-from store.case_queue import NO_LIGHT, Names, case_reports, case_summary, names, product_policy
-from store.casework import CaseService
+from store.case_queue import NO_LIGHT, Names, case_reports, names, product_policy
 from store.store import Store
 
 ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.LEADER, Role.LEGAL_REVIEWER, Role.TEAM_LEADER, Role.OFFICER,
@@ -84,17 +83,7 @@ BASE_ZOOM = 14.0
 # --------------------------------------------------------------------------------- services per store
 
 _lock = threading.Lock()
-_services: weakref.WeakKeyDictionary[Store, CaseService] = weakref.WeakKeyDictionary()
 _plans: list[tuple[ResponsePlan, ...]] = []
-
-
-def case_service(store: Store) -> CaseService:
-    """The process's case service for ``store`` (its state cache is shared by every page view)."""
-    with _lock:
-        service = _services.get(store)
-        if service is None:
-            service = _services[store] = CaseService(store, policy=product_policy())
-        return service
 
 
 def response_plans(items: Names) -> tuple[ResponsePlan, ...]:
@@ -106,31 +95,6 @@ def response_plans(items: Names) -> tuple[ResponsePlan, ...]:
 
 
 # ------------------------------------------------------------------------------------------- access
-
-
-def case_id_of(value: Any) -> int:
-    """The case id from the URL or a callback (:class:`InvalidData` for anything but a positive integer)."""
-    try:
-        case_id = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise InvalidData(f"case id {value!r} is not a number") from None
-    if case_id <= 0:
-        raise InvalidData(f"case id {case_id} is not a case id")
-    return case_id
-
-
-def open_case(actor: Actor, store: Store, case_id: int) -> tuple[dict[str, Any], CaseState]:
-    """The case's row and state for ``actor``: :class:`NotFound`, or :class:`dashboard.access.NotAllowed`
-    when the case is outside their scope (township first, then team or department)."""
-    summary = case_summary(store, case_id)
-    if not access.in_scope(actor, summary["township_code"]):
-        raise access.NotAllowed(f"无权访问 · outside township: {actor.label} works in township "
-                                f"{actor.township_code}, case {case_id} is not in it")
-    state = case_service(store).state(case_id)
-    problem = scope_problem(actor, state, {})
-    if problem:  # the rule's first words only: whose case it is stays unsaid to someone outside it
-        raise access.NotAllowed(f"无权访问 · {problem.split(':')[0]}: {actor.label}, case {case_id}")
-    return summary, state
 
 
 # --------------------------------------------------------------------------------------------- layout
@@ -221,8 +185,8 @@ def show_case(_refresh: Any, lang: str | None, case_id: Any) -> tuple:
     runtime = current()
     store = runtime.store
     lang = normalise(lang)
-    number = _case_id_or_403(case_id)
-    summary, state = _open_or_403(actor, store, number)
+    number = case_id_or_403(case_id)
+    summary, state = open_or_403(actor, store, number)
     known = names(store)
     personal = access.may_see_personal_data(actor)
     now = datetime.now(UTC)
@@ -261,7 +225,7 @@ def choose_action(clicks: list[Any], case_id: Any, lang: str | None) -> tuple:
     actor = access.check(*ROLES)
     store = current().store
     lang = normalise(lang)
-    _, state = _open_or_403(actor, store, _case_id_or_403(case_id))
+    _, state = open_or_403(actor, store, case_id_or_403(case_id))
     known = names(store)
     offer = case_actions.find_offer(case_actions.offers(state, actor, known), trigger.get("action"))
     if offer is None:
@@ -303,8 +267,8 @@ def take_action(_submit: Any, _cancel: Any, _reload: Any, chosen: str | None, va
     if not chosen:
         raise PreventUpdate
     store = current().store
-    number = _case_id_or_403(case_id)
-    _, state = _open_or_403(actor, store, number)
+    number = case_id_or_403(case_id)
+    _, state = open_or_403(actor, store, number)
     known = names(store)
     offer = case_actions.find_offer(case_actions.offers(state, actor, known), chosen)
     service = case_service(store)
@@ -330,18 +294,6 @@ def take_action(_submit: Any, _cancel: Any, _reload: Any, chosen: str | None, va
     return (_message("done", done, ""), refresh, *closed)
 
 
-def _case_id_or_403(value: Any) -> int:
-    try:
-        return case_id_of(value)
-    except InvalidData as exc:
-        raise access.NotAllowed(f"无权访问 · {exc}") from None
-
-
-def _open_or_403(actor: Actor, store: Store, case_id: int) -> tuple[dict[str, Any], CaseState]:
-    try:
-        return open_case(actor, store, case_id)
-    except NotFound:
-        raise access.NotAllowed(f"无权访问 · no case with id {case_id}") from None
 
 
 # ------------------------------------------------------------------------------------------- sections

@@ -31,7 +31,6 @@ import json
 import logging
 import secrets
 import threading
-import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,17 +43,17 @@ from cases.calendar import SHANGHAI
 from cases.deadlines import light
 from cases.events import Event
 from cases.lifecycle import TransitionRefused
-from cases.permissions import Actor, scope_problem
+from cases.permissions import Actor
 from cases.states import ROLE_LABELS, CaseState, Role
-from dashboard import access, media
+from dashboard import access, casework, media
+from dashboard.casework import case_id_or_403, case_service
 from dashboard.components import case_actions
 from dashboard.components.text import LANG_STORE, text
 from dashboard.i18n import has, normalise, t
 from dashboard.runtime import current
 from ingest.privacy import mask_text
-from store import Conflict, InvalidData, NotFound
-from store.case_queue import NO_LIGHT, Names, case_summary, names, product_policy, state_book
-from store.casework import CaseService
+from store import Conflict, InvalidData
+from store.case_queue import NO_LIGHT, Names, names, product_policy, state_book
 from store.field_cases import describe_distance, has_case, nearest_first, team_case_rows
 from store.media import describe_size
 from store.store import Store
@@ -123,17 +122,7 @@ MAX_TEXT = 2000
 # --------------------------------------------------------------------------------- services per store
 
 _lock = threading.Lock()
-_services: weakref.WeakKeyDictionary[Store, CaseService] = weakref.WeakKeyDictionary()
 _intakes: dict[str, Any] = {}
-
-
-def case_service(store: Store) -> CaseService:
-    """The process's case service for ``store`` on this page."""
-    with _lock:
-        service = _services.get(store)
-        if service is None:
-            service = _services[store] = CaseService(store, policy=product_policy())
-        return service
 
 
 def intake() -> Any:
@@ -774,29 +763,11 @@ def send_finding(finding: dict[str, Any], now: datetime) -> tuple[str, str]:
 # ------------------------------------------------------------------------------------------- access
 
 
-def case_id_or_403(value: Any) -> int:
-    """The case id a callback was given (403 for anything but a positive whole number)."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise access.NotAllowed(f"无权访问 · case id {str(value)[:40]!r} is not a number") from None
-    if number <= 0 or isinstance(value, bool):
-        raise access.NotAllowed(f"无权访问 · case id {number} is not a case id")
-    return number
-
-
 def open_or_403(actor: Actor, store: Store, case_id: int) -> tuple[dict[str, Any], CaseState]:
     """The case's row and state when one of my teams has it, else 403 (whose case it is stays unsaid)."""
-    try:
-        summary = case_summary(store, case_id)
-    except NotFound:
-        raise access.NotAllowed(f"无权访问 · no case with id {case_id}") from None
-    if not access.in_scope(actor, summary["township_code"]):
-        raise access.NotAllowed(f"无权访问 · outside township: {actor.label}, case {case_id}")
-    state = case_service(store).state(case_id)
-    problem = scope_problem(actor, state, {})
-    if problem or not has_case(actor, state):
-        raise access.NotAllowed(f"无权访问 · {(problem or 'not your team').split(':')[0]}: {actor.label}, case {case_id}")
+    summary, state = casework.open_or_403(actor, store, case_id)
+    if not has_case(actor, state):
+        raise access.NotAllowed(f"无权访问 · not your team: {actor.label}, case {case_id}")
     summary["min_lon"], summary["min_lat"] = summary.get("lon"), summary.get("lat")
     return summary, state
 
